@@ -1,0 +1,65 @@
+// The configuration of ecom and ecomd: typed fields with defaults, read from an
+// optional ecom.yaml, then ECOM_* environment variables, then flags.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ecom/common/result.h"
+
+namespace ecom {
+
+struct Config {
+  // database.url: where the store lives (sqlite:///path, a bare path, or postgresql://...).
+  std::string database_url = "sqlite://var/ecom.db";
+  // database.pool_size: connections each process keeps open.
+  int database_pool_size = 8;
+  // database.migrate_on_start: ecomd applies pending migrations when it starts.
+  bool database_migrate_on_start = true;
+  // http.listen: HOST:PORT the daemon listens on.
+  std::string http_listen = "127.0.0.1:8080";
+  // http.threads: worker threads; cpp-httplib holds one per open connection.
+  int http_threads = 64;
+  // http.max_body_bytes: larger request bodies are refused with 413.
+  std::int64_t http_max_body_bytes = 1 << 20;
+  // http.keep_alive_timeout_s: idle keep-alive connections are closed after this.
+  int http_keep_alive_timeout_s = 5;
+  // shop.currency: ISO 4217 currency of the shop's prices and imports.
+  std::string shop_currency = "USD";
+  // log.level: trace, debug, info, warn, error.
+  std::string log_level = "info";
+};
+
+// Every key Config knows, with its one-line description (for --help and docs).
+struct ConfigKey {
+  const char* key;
+  const char* description;
+};
+const std::vector<ConfigKey>& ConfigKeys();
+
+// The ECOM_* variable for a dotted key: database.url -> ECOM_DATABASE_URL.
+std::string EnvNameFor(const std::string& key);
+
+struct ConfigSources {
+  std::optional<std::string> file;              // ecom.yaml path; missing file is an error
+  std::map<std::string, std::string> env;       // the process environment (ECOM_* only matter)
+  std::map<std::string, std::string> overrides; // dotted key -> value, from flags
+};
+
+struct LoadedConfig {
+  Config config;
+  std::vector<std::string> warnings;  // e.g. unknown ECOM_* variables
+};
+
+// Builds the configuration. Unknown keys in the file and malformed values are
+// errors, all reported together (Error::fields, one per problem); unknown ECOM_*
+// variables are only warnings.
+Result<LoadedConfig> LoadConfig(const ConfigSources& sources);
+
+// Reads the process environment into a map.
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace ecom

@@ -1,0 +1,153 @@
+// The storage interface every domain repository is written against: one
+// Database with SQLite and PostgreSQL backends, chosen by URL.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace ecom::store {
+
+enum class Dialect { kSqlite, kPostgres };
+
+// A bound parameter. SQL uses `$1`, `$2`, ... in both dialects; string views
+// must stay valid for the duration of the call.
+using Value =
+    std::variant<std::nullptr_t, std::int64_t, double, std::string_view, std::string, bool, const char*>;
+
+// A value or NULL, for optional columns.
+template <typename T>
+Value Nullable(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return Value(*v);
+}
+
+// What went wrong in the database, translated from each driver's codes so that
+// services can react the same way on both stores.
+class DbError : public std::runtime_error {
+ public:
+  enum class Kind {
+    kUniqueViolation,  // SQLite CONSTRAINT_UNIQUE/PRIMARYKEY, PostgreSQL 23505
+    kConstraint,       // another constraint (check, foreign key, not null)
+    kBusy,             // lock wait exhausted, serialization failure: retry may help
+    kUnavailable,      // cannot connect / the connection broke
+    kOther,
+  };
+  DbError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+// A forward-only cursor over a statement's result rows. Column accessors are
+// valid after Next() returned true; a view is valid until the next Next().
+class Rows {
+ public:
+  virtual ~Rows() = default;
+  virtual bool Next() = 0;
+  virtual bool IsNull(int column) const = 0;
+  virtual std::int64_t Int(int column) const = 0;
+  virtual double Double(int column) const = 0;
+  virtual std::string_view View(int column) const = 0;
+
+  std::string Text(int column) const { return std::string(View(column)); }
+  bool Bool(int column) const { return Int(column) != 0; }
+  std::optional<std::string> OptText(int column) const {
+    if (IsNull(column)) return std::nullopt;
+    return Text(column);
+  }
+  std::optional<std::int64_t> OptInt(int column) const {
+    if (IsNull(column)) return std::nullopt;
+    return Int(column);
+  }
+};
+
+// A unit of work on one connection. Statements run in order; nothing is
+// visible to others until Commit(). Destroying an uncommitted transaction rolls
+// it back. Not thread-safe: one thread uses it at a time.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  std::unique_ptr<Rows> Query(std::string_view sql, std::initializer_list<Value> params = {}) {
+    return DoQuery(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+  std::unique_ptr<Rows> Query(std::string_view sql, std::span<const Value> params) {
+    return DoQuery(sql, params);
+  }
+  // Runs a statement and returns the number of rows it changed.
+  std::int64_t Exec(std::string_view sql, std::initializer_list<Value> params = {}) {
+    return DoExec(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+  std::int64_t Exec(std::string_view sql, std::span<const Value> params) {
+    return DoExec(sql, params);
+  }
+
+  // Makes every change durable (SQLite: fsynced WAL; PostgreSQL: committed).
+  virtual void Commit() = 0;
+  virtual Dialect dialect() const = 0;
+
+ protected:
+  virtual std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) = 0;
+  virtual std::int64_t DoExec(std::string_view sql, std::span<const Value> params) = 0;
+};
+
+enum class TxMode {
+  kRead,   // reads only; may run beside writers
+  kWrite,  // takes the write lock at BEGIN (SQLite BEGIN IMMEDIATE)
+};
+
+struct DatabaseOptions {
+  int pool_size = 8;                 // connections kept per process
+  int busy_timeout_ms = 30000;       // SQLite: how long a writer waits for the lock
+  bool synchronous_full = true;      // SQLite: fsync each commit (power-loss safe)
+};
+
+// A database: a pool of connections to one store. Thread-safe; Begin() blocks
+// while every pooled connection is in use.
+class Database {
+ public:
+  virtual ~Database() = default;
+  virtual std::unique_ptr<Transaction> Begin(TxMode mode) = 0;
+  virtual Dialect dialect() const = 0;
+  // Where it points, with any password removed; safe to log.
+  virtual std::string description() const = 0;
+
+  // Takes an exclusive, cross-process lock for schema migration, held until
+  // the returned object is destroyed (PostgreSQL: an advisory lock; SQLite:
+  // the write lock of the transaction used to migrate is enough, so this is
+  // a no-op there).
+  virtual std::unique_ptr<void, void (*)(void*)> LockForMigration() = 0;
+};
+
+// Opens a store by URL: `sqlite:///abs/path.db`, `sqlite://rel/path.db`, a bare
+// file path (SQLite), or `postgresql://...` / `postgres://...`. Throws DbError
+// (kUnavailable) if it cannot be opened, std::invalid_argument for a bad URL.
+std::unique_ptr<Database> Open(std::string_view url, const DatabaseOptions& options = {});
+
+// Runs `work(tx)` in a write transaction and commits, retrying the whole unit
+// a few times when the store reports kBusy (a PostgreSQL serialization failure
+// or deadlock). `work` returns a Result-like value; on error it is returned
+// without committing.
+template <typename Work>
+auto InWriteTransaction(Database& db, Work&& work) -> decltype(work(std::declval<Transaction&>())) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      auto tx = db.Begin(TxMode::kWrite);
+      auto result = work(*tx);
+      if (result.ok()) tx->Commit();
+      return result;
+    } catch (const DbError& e) {
+      if (e.kind() != DbError::Kind::kBusy || attempt >= 4) throw;
+    }
+  }
+}
+
+}  // namespace ecom::store

@@ -1,0 +1,197 @@
+// Reads ecom.yaml, ECOM_* variables and flag overrides into a Config.
+#include "ecom/common/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <functional>
+
+#include "ecom/common/money.h"
+
+extern char** environ;
+
+namespace ecom {
+namespace {
+
+using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
+
+std::optional<std::string> SetInt(std::int64_t& out, const std::string& v, std::int64_t min,
+                                  std::int64_t max) {
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size()) return "'" + v + "' is not a whole number";
+  if (n < min || n > max)
+    return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+  out = n;
+  return std::nullopt;
+}
+
+std::optional<std::string> SetInt(int& out, const std::string& v, int min, int max) {
+  std::int64_t n = 0;
+  if (auto err = SetInt(n, v, min, max)) return err;
+  out = static_cast<int>(n);
+  return std::nullopt;
+}
+
+std::optional<std::string> SetBool(bool& out, const std::string& v) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") out = true;
+  else if (v == "false" || v == "0" || v == "no" || v == "off") out = false;
+  else return "'" + v + "' is not true or false";
+  return std::nullopt;
+}
+
+struct KeyDef {
+  ConfigKey key;
+  Setter set;
+};
+
+const std::vector<KeyDef>& Keys() {
+  static const std::vector<KeyDef> kKeys = {
+      {{"database.url", "where the store lives: sqlite:///path/file.db, a bare path, or postgresql://..."},
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v.empty()) return "must not be empty";
+         c.database_url = v;
+         return std::nullopt;
+       }},
+      {{"database.pool_size", "connections each process keeps open (1-256)"},
+       [](Config& c, const std::string& v) { return SetInt(c.database_pool_size, v, 1, 256); }},
+      {{"database.migrate_on_start", "ecomd applies pending migrations at start (true/false)"},
+       [](Config& c, const std::string& v) { return SetBool(c.database_migrate_on_start, v); }},
+      {{"http.listen", "HOST:PORT the daemon listens on"},
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         auto colon = v.rfind(':');
+         if (colon == std::string::npos || colon == 0 || colon + 1 == v.size())
+           return "'" + v + "' is not HOST:PORT";
+         int port = 0;
+         if (SetInt(port, v.substr(colon + 1), 0, 65535)) return "'" + v + "' has no valid port";
+         c.http_listen = v;
+         return std::nullopt;
+       }},
+      {{"http.threads", "worker threads (cpp-httplib holds one per open connection)"},
+       [](Config& c, const std::string& v) { return SetInt(c.http_threads, v, 2, 4096); }},
+      {{"http.max_body_bytes", "request bodies larger than this get 413"},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.http_max_body_bytes, v, 1024, std::int64_t{1} << 32);
+       }},
+      {{"http.keep_alive_timeout_s", "seconds an idle keep-alive connection is kept"},
+       [](Config& c, const std::string& v) { return SetInt(c.http_keep_alive_timeout_s, v, 1, 3600); }},
+      {{"shop.currency", "ISO 4217 currency of the shop's prices (USD, EUR, JPY, ...)"},
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (!CurrencyExponent(v)) return "'" + v + "' is not an ISO 4217 currency code";
+         c.shop_currency = v;
+         return std::nullopt;
+       }},
+      {{"log.level", "trace, debug, info, warn or error"},
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v != "trace" && v != "debug" && v != "info" && v != "warn" && v != "error")
+           return "'" + v + "' is not one of trace, debug, info, warn, error";
+         c.log_level = v;
+         return std::nullopt;
+       }},
+  };
+  return kKeys;
+}
+
+const KeyDef* Find(const std::string& key) {
+  for (const auto& k : Keys())
+    if (key == k.key.key) return &k;
+  return nullptr;
+}
+
+// Flattens a YAML mapping into dotted keys.
+void Flatten(const YAML::Node& node, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>& out,
+             std::vector<FieldError>& errors) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      std::string key = kv.first.as<std::string>();
+      Flatten(kv.second, prefix.empty() ? key : prefix + "." + key, out, errors);
+    }
+  } else if (node.IsScalar()) {
+    out.emplace_back(prefix, node.Scalar());
+  } else if (node.IsNull()) {
+    out.emplace_back(prefix, "");
+  } else {
+    errors.push_back({prefix, "must be a single value"});
+  }
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> kList = [] {
+    std::vector<ConfigKey> list;
+    for (const auto& k : Keys()) list.push_back(k.key);
+    return list;
+  }();
+  return kList;
+}
+
+std::string EnvNameFor(const std::string& key) {
+  std::string out = "ECOM_";
+  for (char c : key) out.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(c)));
+  return out;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string_view::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+Result<LoadedConfig> LoadConfig(const ConfigSources& sources) {
+  LoadedConfig loaded;
+  std::vector<FieldError> errors;
+  auto apply = [&](const std::string& key, const std::string& value, const std::string& where) {
+    const KeyDef* def = Find(key);
+    if (!def) {
+      errors.push_back({key, where + ": unknown setting"});
+      return;
+    }
+    if (auto err = def->set(loaded.config, value)) errors.push_back({key, where + ": " + *err});
+  };
+
+  if (sources.file) {
+    try {
+      YAML::Node root = YAML::LoadFile(*sources.file);
+      if (!root.IsNull() && !root.IsMap()) {
+        errors.push_back({"", *sources.file + ": the top level must be a mapping"});
+      } else {
+        std::vector<std::pair<std::string, std::string>> entries;
+        Flatten(root, "", entries, errors);
+        for (auto& [k, v] : entries) apply(k, v, *sources.file);
+      }
+    } catch (const YAML::BadFile&) {
+      errors.push_back({"", "cannot read config file " + *sources.file});
+    } catch (const YAML::Exception& e) {
+      errors.push_back({"", *sources.file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg});
+    }
+  }
+
+  for (const auto& [name, value] : sources.env) {
+    if (name.rfind("ECOM_", 0) != 0) continue;
+    const KeyDef* match = nullptr;
+    for (const auto& k : Keys())
+      if (EnvNameFor(k.key.key) == name) match = &k;
+    if (!match) {
+      loaded.warnings.push_back("ignoring unknown environment variable " + name);
+      continue;
+    }
+    apply(match->key.key, value, name);
+  }
+
+  for (const auto& [key, value] : sources.overrides) apply(key, value, "flag");
+
+  if (!errors.empty()) {
+    std::string message = "invalid configuration:";
+    for (const auto& e : errors) message += "\n  " + (e.field.empty() ? "" : e.field + ": ") + e.message;
+    return Error{ErrorCode::kInvalidArgument, "invalid_config", message, errors};
+  }
+  return loaded;
+}
+
+}  // namespace ecom

@@ -1,0 +1,42 @@
+// The outbox table: append in the caller's transaction, read in order.
+#include "ecom/events/outbox.h"
+
+namespace ecom::events {
+
+Event Append(store::Transaction& tx, IdGenerator& ids, const Clock& clock, std::string type,
+             std::string aggregate_type, std::string aggregate_id, nlohmann::json payload,
+             int version) {
+  Event e{ids.Next("evt"), std::move(type), version, std::move(aggregate_type),
+          std::move(aggregate_id), std::move(payload), FormatTime(clock.Now())};
+  tx.Exec(
+      "INSERT INTO outbox (id, type, version, aggregate_type, aggregate_id, payload, occurred_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      {std::string_view(e.id), std::string_view(e.type), std::int64_t{e.version},
+       std::string_view(e.aggregate_type), std::string_view(e.aggregate_id), e.payload.dump(),
+       std::string_view(e.occurred_at)});
+  return e;
+}
+
+std::vector<Event> ReadUnpublished(store::Transaction& tx, int limit) {
+  std::vector<Event> out;
+  auto rows = tx.Query(
+      "SELECT id, type, version, aggregate_type, aggregate_id, payload, occurred_at FROM outbox "
+      "WHERE published_at IS NULL ORDER BY id LIMIT $1",
+      {std::int64_t{limit}});
+  while (rows->Next()) {
+    out.push_back({rows->Text(0), rows->Text(1), static_cast<int>(rows->Int(2)), rows->Text(3),
+                   rows->Text(4), nlohmann::json::parse(rows->View(5)), rows->Text(6)});
+  }
+  return out;
+}
+
+nlohmann::json ToJson(const Event& e) {
+  return {{"id", e.id},
+          {"type", e.type},
+          {"version", e.version},
+          {"occurred_at", e.occurred_at},
+          {"aggregate", {{"type", e.aggregate_type}, {"id", e.aggregate_id}}},
+          {"payload", e.payload}};
+}
+
+}  // namespace ecom::events

@@ -1,0 +1,274 @@
+// The PostgreSQL backend over libpqxx 6.4: a small pool of connections (a
+// pqxx connection is not thread-safe), each preparing statements once.
+#include "store/postgres/postgres_database.h"
+
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <unordered_map>
+#include <vector>
+
+namespace ecom::store {
+namespace {
+
+[[noreturn]] void Translate(const std::exception& e) {
+  if (dynamic_cast<const pqxx::unique_violation*>(&e))
+    throw DbError(DbError::Kind::kUniqueViolation, e.what());
+  if (dynamic_cast<const pqxx::integrity_constraint_violation*>(&e))
+    throw DbError(DbError::Kind::kConstraint, e.what());
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e) ||
+      dynamic_cast<const pqxx::deadlock_detected*>(&e))
+    throw DbError(DbError::Kind::kBusy, e.what());
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) ||
+      dynamic_cast<const pqxx::in_doubt_error*>(&e))
+    throw DbError(DbError::Kind::kUnavailable, e.what());
+  throw DbError(DbError::Kind::kOther, e.what());
+}
+
+// Strips the password from a URL so it can be logged.
+std::string Redact(const std::string& url) {
+  auto scheme = url.find("://");
+  auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return url;
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + ":***" + url.substr(at);
+}
+
+struct Connection {
+  explicit Connection(const std::string& url) : conn(url) {}
+  pqxx::connection conn;
+  std::unordered_map<std::string, std::string> prepared;  // SQL -> statement name
+};
+
+// Parameter values as libpq text, with null pointers for SQL NULL.
+class Params {
+ public:
+  explicit Params(std::span<const Value> values) {
+    storage_.reserve(values.size());
+    for (const Value& v : values) {
+      std::visit(
+          [&](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) {
+              storage_.emplace_back();
+              nulls_.push_back(true);
+              return;
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+              storage_.push_back(std::to_string(x));
+            } else if constexpr (std::is_same_v<T, bool>) {
+              storage_.push_back(x ? "1" : "0");
+            } else if constexpr (std::is_same_v<T, double>) {
+              char buf[32];
+              auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+              storage_.emplace_back(buf, end);
+            } else if constexpr (std::is_same_v<T, const char*>) {
+              storage_.emplace_back(x);
+            } else {
+              storage_.emplace_back(x);
+            }
+            nulls_.push_back(false);
+          },
+          v);
+    }
+    for (std::size_t i = 0; i < storage_.size(); ++i)
+      pointers_.push_back(nulls_[i] ? nullptr : storage_[i].c_str());
+  }
+  const std::vector<const char*>& pointers() const { return pointers_; }
+
+ private:
+  std::vector<std::string> storage_;
+  std::vector<bool> nulls_;
+  std::vector<const char*> pointers_;
+};
+
+class PostgresRows final : public Rows {
+ public:
+  explicit PostgresRows(pqxx::result result) : result_(std::move(result)) {}
+  bool Next() override { return ++index_ < static_cast<long>(result_.size()); }
+  bool IsNull(int c) const override { return result_[index_][c].is_null(); }
+  std::int64_t Int(int c) const override {
+    auto f = result_[index_][c];
+    if (f.is_null()) return 0;
+    std::string_view s(f.c_str(), f.size());
+    if (s == "t") return 1;
+    if (s == "f") return 0;
+    std::int64_t v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+  }
+  double Double(int c) const override {
+    auto f = result_[index_][c];
+    return f.is_null() ? 0.0 : f.as<double>();
+  }
+  std::string_view View(int c) const override {
+    auto f = result_[index_][c];
+    return std::string_view(f.c_str(), f.size());
+  }
+
+ private:
+  pqxx::result result_;
+  long index_ = -1;
+};
+
+class PostgresDatabase;
+
+class PostgresTransaction final : public Transaction {
+ public:
+  PostgresTransaction(PostgresDatabase* owner, std::unique_ptr<Connection> conn, TxMode mode);
+  ~PostgresTransaction() override;
+
+  void Commit() override {
+    try {
+      tx_->commit();
+    } catch (const pqxx::failure& e) {
+      Translate(e);
+    }
+  }
+  Dialect dialect() const override { return Dialect::kPostgres; }
+
+ protected:
+  std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) override {
+    return std::make_unique<PostgresRows>(Run(sql, params));
+  }
+  std::int64_t DoExec(std::string_view sql, std::span<const Value> params) override {
+    return static_cast<std::int64_t>(Run(sql, params).affected_rows());
+  }
+
+ private:
+  pqxx::result Run(std::string_view sql, std::span<const Value> params) {
+    try {
+      std::string key(sql);
+      auto it = conn_->prepared.find(key);
+      if (it == conn_->prepared.end()) {
+        std::string name = "s" + std::to_string(conn_->prepared.size() + 1);
+        conn_->conn.prepare(name, key);
+        it = conn_->prepared.emplace(std::move(key), std::move(name)).first;
+      }
+      Params p(params);
+      return tx_->exec_prepared(it->second, pqxx::prepare::make_dynamic_params(p.pointers()));
+    } catch (const DbError&) {
+      throw;
+    } catch (const pqxx::failure& e) {
+      Translate(e);
+    } catch (const std::exception& e) {
+      Translate(e);
+    }
+  }
+
+  PostgresDatabase* owner_;
+  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<pqxx::transaction_base> tx_;
+};
+
+class PostgresDatabase final : public Database {
+ public:
+  PostgresDatabase(std::string url, DatabaseOptions options)
+      : url_(std::move(url)), options_(options) {
+    idle_.push_back(Connect());  // fail at start-up if the server is unreachable
+    ++open_count_;
+  }
+
+  std::unique_ptr<Transaction> Begin(TxMode mode) override {
+    return std::make_unique<PostgresTransaction>(this, Acquire(), mode);
+  }
+  Dialect dialect() const override { return Dialect::kPostgres; }
+  std::string description() const override { return Redact(url_); }
+
+  std::unique_ptr<void, void (*)(void*)> LockForMigration() override {
+    // A session-level advisory lock on a connection of its own, held until the
+    // returned handle is destroyed.
+    auto* conn = Connect().release();
+    try {
+      pqxx::nontransaction tx(conn->conn);
+      tx.exec("SELECT pg_advisory_lock(7301142003)");
+    } catch (const pqxx::failure& e) {
+      delete conn;
+      Translate(e);
+    }
+    return {conn, [](void* p) { delete static_cast<Connection*>(p); }};
+  }
+
+  std::unique_ptr<Connection> Acquire() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (!idle_.empty()) {
+        auto conn = std::move(idle_.back());
+        idle_.pop_back();
+        return conn;
+      }
+      if (open_count_ < options_.pool_size) {
+        ++open_count_;
+        lock.unlock();
+        try {
+          return Connect();
+        } catch (...) {
+          std::lock_guard relock(mu_);
+          --open_count_;
+          throw;
+        }
+      }
+      cv_.wait(lock);
+    }
+  }
+
+  // Returns a connection to the pool; a null or broken one is dropped.
+  void Release(std::unique_ptr<Connection> conn) {
+    {
+      std::lock_guard lock(mu_);
+      if (conn && conn->conn.is_open()) idle_.push_back(std::move(conn));
+      else --open_count_;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::unique_ptr<Connection> Connect() {
+    try {
+      return std::make_unique<Connection>(url_);
+    } catch (const std::exception& e) {
+      throw DbError(DbError::Kind::kUnavailable,
+                    "cannot connect to PostgreSQL at " + Redact(url_) + ": " + e.what());
+    }
+  }
+
+  std::string url_;
+  DatabaseOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_count_ = 0;
+};
+
+PostgresTransaction::PostgresTransaction(PostgresDatabase* owner, std::unique_ptr<Connection> conn,
+                                         TxMode mode)
+    : owner_(owner), conn_(std::move(conn)) {
+  try {
+    if (mode == TxMode::kRead)
+      tx_ = std::make_unique<pqxx::transaction<pqxx::read_committed, pqxx::read_only>>(conn_->conn);
+    else
+      tx_ = std::make_unique<pqxx::work>(conn_->conn);
+  } catch (const std::exception& e) {
+    owner_->Release(nullptr);
+    conn_.reset();
+    Translate(e);
+  }
+}
+
+PostgresTransaction::~PostgresTransaction() {
+  try {
+    tx_.reset();  // aborts if not committed
+  } catch (...) {
+    conn_.reset();
+  }
+  owner_->Release(std::move(conn_));
+}
+
+}  // namespace
+
+std::unique_ptr<Database> OpenPostgres(const std::string& url, const DatabaseOptions& options) {
+  return std::make_unique<PostgresDatabase>(url, options);
+}
+
+}  // namespace ecom::store

@@ -1,0 +1,189 @@
+// The numbered, forward-only schema migrations of every domain. SQL is written
+// once; the few words the dialects spell differently are placeholders:
+//   {text_c}   a text column that sorts byte-wise (keyset pagination, prefixes)
+//   {real}     a double-precision column
+#include "store/schema.h"
+
+namespace ecom::store {
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "catalog, inventory, outbox and api keys", R"SQL(
+CREATE TABLE products (
+  id               TEXT PRIMARY KEY,
+  handle           TEXT NOT NULL UNIQUE,
+  title            TEXT NOT NULL,
+  title_key        {text_c} NOT NULL,
+  description      TEXT NOT NULL DEFAULT '',
+  vendor           TEXT NOT NULL DEFAULT '',
+  product_type     TEXT NOT NULL DEFAULT '',
+  tags             TEXT NOT NULL DEFAULT '[]',
+  status           TEXT NOT NULL CHECK (status IN ('draft', 'active', 'archived')),
+  seo_title        TEXT NOT NULL DEFAULT '',
+  seo_description  TEXT NOT NULL DEFAULT '',
+  option1_name     TEXT,
+  option2_name     TEXT,
+  option3_name     TEXT,
+  gift_card        INTEGER NOT NULL DEFAULT 0,
+  published        INTEGER NOT NULL DEFAULT 1,
+  category_id      TEXT,
+  price_min        BIGINT NOT NULL DEFAULT 0,
+  price_max        BIGINT NOT NULL DEFAULT 0,
+  version          BIGINT NOT NULL DEFAULT 1,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL
+);
+CREATE INDEX products_by_title ON products (status, title_key, id);
+CREATE INDEX products_by_price ON products (status, price_min, id);
+CREATE INDEX products_by_newest ON products (status, id);
+CREATE INDEX products_by_vendor ON products (vendor, id);
+CREATE INDEX products_by_category ON products (category_id, id);
+
+CREATE TABLE variants (
+  id                   TEXT PRIMARY KEY,
+  product_id           TEXT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+  position             INTEGER NOT NULL,
+  sku                  TEXT UNIQUE,
+  option1              TEXT,
+  option2              TEXT,
+  option3              TEXT,
+  price                BIGINT NOT NULL CHECK (price >= 0),
+  compare_at_price     BIGINT,
+  cost                 BIGINT,
+  currency             TEXT NOT NULL,
+  barcode              TEXT NOT NULL DEFAULT '',
+  weight_grams         {real} NOT NULL DEFAULT 0,
+  weight_unit          TEXT NOT NULL DEFAULT 'g',
+  requires_shipping    INTEGER NOT NULL DEFAULT 1,
+  taxable              INTEGER NOT NULL DEFAULT 1,
+  tax_code             TEXT NOT NULL DEFAULT '',
+  inventory_tracked    INTEGER NOT NULL DEFAULT 1,
+  inventory_policy     TEXT NOT NULL DEFAULT 'deny' CHECK (inventory_policy IN ('deny', 'continue')),
+  fulfillment_service  TEXT NOT NULL DEFAULT 'manual',
+  image_url            TEXT NOT NULL DEFAULT '',
+  created_at           TEXT NOT NULL,
+  updated_at           TEXT NOT NULL
+);
+CREATE INDEX variants_by_product ON variants (product_id, position);
+CREATE INDEX variants_by_price ON variants (price, product_id);
+
+-- The cached stock level of each variant. on_hand always equals the sum of the
+-- variant's ledger rows; both are written in the same transaction.
+CREATE TABLE inventory_levels (
+  variant_id           TEXT PRIMARY KEY REFERENCES variants (id) ON DELETE CASCADE,
+  on_hand              BIGINT NOT NULL DEFAULT 0,
+  reserved             BIGINT NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+  tracked              INTEGER NOT NULL DEFAULT 1,
+  allow_backorder      INTEGER NOT NULL DEFAULT 0,
+  low_stock_threshold  BIGINT,
+  updated_at           TEXT NOT NULL,
+  CHECK (tracked = 0 OR allow_backorder = 1 OR on_hand >= reserved)
+);
+
+CREATE TABLE stock_ledger (
+  id             TEXT PRIMARY KEY,
+  variant_id     TEXT NOT NULL REFERENCES variants (id) ON DELETE CASCADE,
+  sku            TEXT,
+  delta          BIGINT NOT NULL,
+  on_hand_after  BIGINT NOT NULL,
+  reason         TEXT NOT NULL,
+  reference      TEXT NOT NULL DEFAULT '',
+  actor          TEXT NOT NULL,
+  note           TEXT NOT NULL DEFAULT '',
+  created_at     TEXT NOT NULL
+);
+CREATE INDEX stock_ledger_by_variant ON stock_ledger (variant_id, id);
+
+CREATE TABLE product_images (
+  id          TEXT PRIMARY KEY,
+  product_id  TEXT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+  position    INTEGER NOT NULL,
+  url         TEXT NOT NULL,
+  alt         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX product_images_by_product ON product_images (product_id, position);
+
+CREATE TABLE product_tags (
+  product_id  TEXT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+  tag         TEXT NOT NULL,
+  PRIMARY KEY (product_id, tag)
+);
+CREATE INDEX product_tags_by_tag ON product_tags (tag, product_id);
+
+CREATE TABLE categories (
+  id          TEXT PRIMARY KEY,
+  handle      TEXT NOT NULL UNIQUE,
+  name        TEXT NOT NULL,
+  parent_id   TEXT REFERENCES categories (id),
+  path        {text_c} NOT NULL,
+  created_at  TEXT NOT NULL
+);
+CREATE INDEX categories_by_path ON categories (path);
+
+CREATE TABLE collections (
+  id           TEXT PRIMARY KEY,
+  handle       TEXT NOT NULL UNIQUE,
+  title        TEXT NOT NULL,
+  description  TEXT NOT NULL DEFAULT '',
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL
+);
+CREATE TABLE collection_products (
+  collection_id  TEXT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+  product_id     TEXT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+  position       INTEGER NOT NULL,
+  PRIMARY KEY (collection_id, product_id)
+);
+CREATE INDEX collection_products_by_product ON collection_products (product_id);
+
+-- The search index: every folded term of a product with the weight of the
+-- best field it occurs in (title 8, vendor/type/tags 4, description 1).
+CREATE TABLE search_terms (
+  term        {text_c} NOT NULL,
+  product_id  TEXT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+  weight      INTEGER NOT NULL,
+  PRIMARY KEY (term, product_id)
+);
+CREATE INDEX search_terms_by_product ON search_terms (product_id);
+
+CREATE TABLE outbox (
+  id              TEXT PRIMARY KEY,
+  type            TEXT NOT NULL,
+  version         INTEGER NOT NULL,
+  aggregate_type  TEXT NOT NULL,
+  aggregate_id    TEXT NOT NULL,
+  payload         TEXT NOT NULL,
+  occurred_at     TEXT NOT NULL,
+  published_at    TEXT
+);
+CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+
+CREATE TABLE api_keys (
+  id            TEXT PRIMARY KEY,
+  name          TEXT NOT NULL,
+  prefix        TEXT NOT NULL,
+  secret_hash   TEXT NOT NULL UNIQUE,
+  scopes        TEXT NOT NULL,
+  created_at    TEXT NOT NULL,
+  expires_at    TEXT,
+  last_used_at  TEXT,
+  revoked_at    TEXT
+);
+)SQL"},
+  };
+  return kMigrations;
+}
+
+std::string RenderForDialect(std::string_view sql, Dialect dialect) {
+  std::string out(sql);
+  auto replace = [&](std::string_view from, std::string_view to) {
+    for (auto pos = out.find(from); pos != std::string::npos; pos = out.find(from, pos + to.size()))
+      out.replace(pos, from.size(), to);
+  };
+  bool pg = dialect == Dialect::kPostgres;
+  replace("{text_c}", pg ? "TEXT COLLATE \"C\"" : "TEXT");
+  replace("{real}", pg ? "DOUBLE PRECISION" : "REAL");
+  return out;
+}
+
+}  // namespace ecom::store

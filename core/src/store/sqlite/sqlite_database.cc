@@ -1,0 +1,280 @@
+// The SQLite backend: a pool of connections to one WAL-mode file, with each
+// connection's prepared statements cached by SQL text.
+#include "store/sqlite/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ecom::store {
+namespace {
+
+DbError::Kind KindOf(int rc) {
+  switch (rc & 0xFF) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return DbError::Kind::kUniqueViolation;
+      return DbError::Kind::kConstraint;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return DbError::Kind::kBusy;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+      return DbError::Kind::kUnavailable;
+    default:
+      return DbError::Kind::kOther;
+  }
+}
+
+[[noreturn]] void Fail(sqlite3* db, int rc, std::string_view what) {
+  int ext = db ? sqlite3_extended_errcode(db) : rc;
+  throw DbError(KindOf(ext), std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+}
+
+// One open connection and its statement cache.
+class Connection {
+ public:
+  Connection(const std::string& path, const DatabaseOptions& options) {
+    int rc = sqlite3_open_v2(path.c_str(), &db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      sqlite3_close(db_);
+      throw DbError(DbError::Kind::kUnavailable, "cannot open SQLite database " + path + ": " + message);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+    Run("PRAGMA journal_mode=WAL");
+    Run(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    Run("PRAGMA foreign_keys=ON");
+    Run("PRAGMA temp_store=MEMORY");
+    Run("PRAGMA cache_size=-16384");  // 16 MiB per connection
+  }
+
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  void Run(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string message = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      throw DbError(KindOf(sqlite3_extended_errcode(db_)), std::string(sql) + ": " + message);
+    }
+  }
+
+  // Returns a reset statement for `sql`, prepared once per connection.
+  sqlite3_stmt* Prepare(std::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                &stmt, nullptr);
+    if (rc != SQLITE_OK) Fail(db_, rc, "prepare");
+    cache_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  sqlite3* handle() const { return db_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> cache_;
+};
+
+void Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params) {
+  // SQLite reads `$1` as a named parameter numbered by first appearance, so
+  // bind each by its name rather than by position.
+  int count = sqlite3_bind_parameter_count(stmt);
+  for (int index = 1; index <= count; ++index) {
+    const char* name = sqlite3_bind_parameter_name(stmt, index);
+    if (name == nullptr || name[0] != '$')
+      throw DbError(DbError::Kind::kOther, "SQL parameters must be written $N");
+    std::size_t n = std::strtoul(name + 1, nullptr, 10);
+    if (n < 1 || n > params.size())
+      throw DbError(DbError::Kind::kOther, std::string("no value for parameter ") + name);
+    const Value& v = params[n - 1];
+    int rc = std::visit(
+        [&](const auto& x) -> int {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(stmt, index);
+          else if constexpr (std::is_same_v<T, std::int64_t>) return sqlite3_bind_int64(stmt, index, x);
+          else if constexpr (std::is_same_v<T, bool>) return sqlite3_bind_int64(stmt, index, x ? 1 : 0);
+          else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(stmt, index, x);
+          else if constexpr (std::is_same_v<T, const char*>)
+            return sqlite3_bind_text(stmt, index, x, -1, SQLITE_TRANSIENT);
+          else return sqlite3_bind_text64(stmt, index, x.data(), x.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+        },
+        v);
+    if (rc != SQLITE_OK) Fail(db, rc, "bind");
+  }
+}
+
+class SqliteRows final : public Rows {
+ public:
+  SqliteRows(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteRows() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  bool Next() override {
+    if (done_) return false;
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    done_ = true;
+    if (rc == SQLITE_DONE) return false;
+    Fail(db_, rc, "step");
+  }
+  bool IsNull(int c) const override { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+  std::int64_t Int(int c) const override { return sqlite3_column_int64(stmt_, c); }
+  double Double(int c) const override { return sqlite3_column_double(stmt_, c); }
+  std::string_view View(int c) const override {
+    const unsigned char* text = sqlite3_column_text(stmt_, c);
+    int n = sqlite3_column_bytes(stmt_, c);
+    return text ? std::string_view(reinterpret_cast<const char*>(text), n) : std::string_view();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  bool done_ = false;
+};
+
+class SqliteDatabase;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> conn, TxMode mode);
+  ~SqliteTransaction() override;
+
+  void Commit() override {
+    conn_->Run("COMMIT");
+    open_ = false;
+  }
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+ protected:
+  std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) override {
+    sqlite3_stmt* stmt = conn_->Prepare(sql);
+    Bind(conn_->handle(), stmt, params);
+    return std::make_unique<SqliteRows>(conn_->handle(), stmt);
+  }
+  std::int64_t DoExec(std::string_view sql, std::span<const Value> params) override {
+    {
+      auto rows = DoQuery(sql, params);
+      while (rows->Next()) {
+      }
+    }
+    return sqlite3_changes64(conn_->handle());
+  }
+
+ private:
+  SqliteDatabase* owner_;
+  std::unique_ptr<Connection> conn_;
+  bool open_ = true;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string path, DatabaseOptions options)
+      : path_(std::move(path)), options_(options) {
+    // Open one connection now so that a bad path fails at start-up, and so the
+    // WAL mode is set before any reader arrives.
+    idle_.push_back(std::make_unique<Connection>(path_, options_));
+    ++open_count_;
+  }
+
+  std::unique_ptr<Transaction> Begin(TxMode mode) override {
+    return std::make_unique<SqliteTransaction>(this, Acquire(), mode);
+  }
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  std::string description() const override { return "sqlite://" + path_; }
+  std::unique_ptr<void, void (*)(void*)> LockForMigration() override {
+    return {nullptr, [](void*) {}};
+  }
+
+  std::unique_ptr<Connection> Acquire() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (!idle_.empty()) {
+        auto conn = std::move(idle_.back());
+        idle_.pop_back();
+        return conn;
+      }
+      if (open_count_ < options_.pool_size) {
+        ++open_count_;
+        lock.unlock();
+        try {
+          return std::make_unique<Connection>(path_, options_);
+        } catch (...) {
+          std::lock_guard relock(mu_);
+          --open_count_;
+          throw;
+        }
+      }
+      cv_.wait(lock);
+    }
+  }
+
+  // Returns a connection to the pool; a null one was dropped as broken.
+  void Release(std::unique_ptr<Connection> conn) {
+    {
+      std::lock_guard lock(mu_);
+      if (conn) idle_.push_back(std::move(conn));
+      else --open_count_;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::string path_;
+  DatabaseOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_count_ = 0;
+};
+
+SqliteTransaction::SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> conn, TxMode mode)
+    : owner_(owner), conn_(std::move(conn)) {
+  try {
+    conn_->Run(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+  } catch (...) {
+    owner_->Release(std::move(conn_));
+    throw;
+  }
+}
+
+SqliteTransaction::~SqliteTransaction() {
+  if (open_) {
+    // A failed COMMIT or an abandoned unit of work: roll back. If even that
+    // fails the connection is in an unknown state, so drop it.
+    if (sqlite3_get_autocommit(conn_->handle()) == 0 &&
+        sqlite3_exec(conn_->handle(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      conn_.reset();
+    }
+  }
+  owner_->Release(std::move(conn_));
+}
+
+}  // namespace
+
+std::unique_ptr<Database> OpenSqlite(const std::string& path, const DatabaseOptions& options) {
+  return std::make_unique<SqliteDatabase>(path, options);
+}
+
+}  // namespace ecom::store
