@@ -446,7 +446,8 @@ Result<Product> CatalogService::AddVariant(std::string_view product_id, const Va
       v.product_id = current->id;
       v.position = static_cast<int>(index + 1);
       v.created_at = v.updated_at = now;
-      repo::InsertVariant(tx, v, now);
+      store::BulkInserter out(tx, 1);
+      repo::InsertVariant(out, v, 0, now);
       if (input.inventory_quantity && v.inventory_tracked)
         ECOM_TRY(inventory::InventoryService::SetOnHandInTx(tx, *ids_, *clock_, v.id, *input.inventory_quantity,
                                                              inventory::StockReason::kCount, "", "", actor));

@@ -9,6 +9,7 @@
 #include "catalog/product_writer.h"
 #include "ecom/catalog/import.h"
 #include "ecom/common/money.h"
+#include "store/bulk_insert.h"
 
 namespace ecom::catalog {
 namespace {
@@ -107,7 +108,12 @@ Result<ImportReport> ImportCatalog(store::Database& db, std::shared_ptr<Clock> c
   if (!in) return Error::NotFound("file_not_found", "cannot open " + path);
   auto source = MakeSource(options.format, in, path, currency);
   auto tx = db.Begin(store::TxMode::kWrite);
-  WriteContext ctx{*tx, *ids, *clock, currency, options.actor};
+  // New products are written a few hundred rows per statement. With kSkip
+  // each product runs under its own savepoint, so rows are written at once.
+  tx->PrepareForBulkWrite();
+  store::BulkInserter bulk(*tx, 400);
+  WriteContext ctx{*tx, *ids, *clock, currency, options.actor,
+                   options.on_error == OnError::kAbort ? &bulk : nullptr};
   ParsedProduct product;
   std::uint64_t count = 0;
   for (;;) {
@@ -154,6 +160,16 @@ Result<ImportReport> ImportCatalog(store::Database& db, std::shared_ptr<Clock> c
     report.stock_changes += outcome->stock_changes;
     if (options.progress && (++count % 256) == 0)
       options.progress(total / 2 + source->bytes_read() / 2, total);
+  }
+  try {
+    bulk.Flush();
+  } catch (const store::DbError& e) {
+    if (e.kind() != store::DbError::Kind::kUniqueViolation) throw;
+    // Another writer took a handle or SKU after it was checked.
+    report.problems.push_back({path, 0, "", "a handle or SKU in the file was taken by a concurrent change; "
+                                            "nothing was imported"});
+    report.applied = false;
+    return report;
   }
   if (!options.dry_run) {
     tx->Commit();

@@ -2,6 +2,7 @@
 #include "catalog/product_repository.h"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <unordered_map>
 
 #include "ecom/common/text.h"
@@ -157,6 +158,18 @@ std::optional<std::string> ProductIdOfSku(Transaction& tx, std::string_view sku)
   return rows->Text(0);
 }
 
+std::vector<std::pair<std::string, std::string>> OwnersOfSkus(Transaction& tx, const std::vector<std::string>& skus) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t start = 0; start < skus.size(); start += 256) {
+    std::vector<std::string> chunk(skus.begin() + static_cast<long>(start),
+                                   skus.begin() + static_cast<long>(std::min(skus.size(), start + 256)));
+    auto rows = tx.Query("SELECT sku, product_id FROM variants WHERE sku IN (" + Placeholders(chunk.size()) + ")",
+                         Views(chunk));
+    while (rows->Next()) out.emplace_back(rows->Text(0), rows->Text(1));
+  }
+  return out;
+}
+
 std::optional<std::string> ProductIdOfVariant(Transaction& tx, std::string_view sku_or_id) {
   if (sku_or_id.rfind("var_", 0) == 0) {
     auto rows = tx.Query("SELECT product_id FROM variants WHERE id = $1", {sku_or_id});
@@ -190,15 +203,30 @@ std::string TitleKey(const std::string& title) {
 }
 }  // namespace
 
-void InsertProduct(Transaction& tx, const Product& p) {
-  const std::string title_key = TitleKey(p.title), tags = nlohmann::json(p.tags).dump();
-  auto values = ProductRowValues(p, title_key, tags);
-  tx.Exec(
-      "INSERT INTO products (id, handle, title, title_key, description, vendor, product_type, tags, status, "
-      "seo_title, seo_description, option1_name, option2_name, option3_name, gift_card, published, "
-      "category_id, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-      "$12, $13, $14, $15, $16, $17, $18, $19, $20)",
-      values);
+void InsertProduct(store::BulkInserter& out, const Product& p) {
+  std::int64_t price_min = 0, price_max = 0;
+  for (std::size_t i = 0; i < p.variants.size(); ++i) {
+    std::int64_t price = p.variants[i].price.amount;
+    price_min = i ? std::min(price_min, price) : price;
+    price_max = i ? std::max(price_max, price) : price;
+  }
+  auto opt = [&](std::size_t i) -> store::OwnedValue {
+    if (i < p.option_names.size()) return p.option_names[i];
+    return nullptr;
+  };
+  out.Add("products",
+          "id, handle, title, title_key, description, vendor, product_type, tags, status, seo_title, "
+          "seo_description, option1_name, option2_name, option3_name, gift_card, published, category_id, "
+          "price_min, price_max, version, created_at, updated_at",
+          {p.id, p.handle, p.title, TitleKey(p.title), p.description, p.vendor, p.product_type,
+           nlohmann::json(p.tags).dump(), std::string(ToString(p.status)), p.seo_title, p.seo_description, opt(0),
+           opt(1), opt(2), std::int64_t{p.gift_card}, std::int64_t{p.published},
+           p.category_id ? store::OwnedValue(*p.category_id) : store::OwnedValue(nullptr), price_min, price_max,
+           p.version, p.created_at, p.updated_at});
+  for (const auto& tag : p.tags) out.Add("product_tags", "product_id, tag", {p.id, tag});
+  for (const auto& img : p.images)
+    out.Add("product_images", "id, product_id, position, url, alt",
+            {img.id, p.id, std::int64_t{img.position}, img.url, img.alt});
 }
 
 void UpdateProductRow(Transaction& tx, const Product& p) {
@@ -225,19 +253,28 @@ std::vector<Value> VariantRowValues(const Variant& v) {
 }
 }  // namespace
 
-void InsertVariant(Transaction& tx, const Variant& v, std::string_view now) {
-  auto values = VariantRowValues(v);
-  tx.Exec(
-      "INSERT INTO variants (id, product_id, position, sku, option1, option2, option3, price, "
-      "compare_at_price, cost, currency, barcode, weight_grams, weight_unit, requires_shipping, taxable, "
-      "tax_code, inventory_tracked, inventory_policy, fulfillment_service, image_url, created_at, "
-      "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-      "$18, $19, $20, $21, $22, $23)",
-      values);
-  tx.Exec(
-      "INSERT INTO inventory_levels (variant_id, on_hand, reserved, tracked, allow_backorder, updated_at) "
-      "VALUES ($1, 0, 0, $2, $3, $4)",
-      {std::string_view(v.id), v.inventory_tracked, v.inventory_policy == InventoryPolicy::kContinue, now});
+void InsertVariant(store::BulkInserter& out, const Variant& v, std::int64_t on_hand, std::string_view now) {
+  auto opt_text = [](const std::optional<std::string>& s) -> store::OwnedValue {
+    if (s) return *s;
+    return nullptr;
+  };
+  auto opt_int = [](const std::optional<std::int64_t>& n) -> store::OwnedValue {
+    if (n) return *n;
+    return nullptr;
+  };
+  out.Add("variants",
+          "id, product_id, position, sku, option1, option2, option3, price, compare_at_price, cost, currency, "
+          "barcode, weight_grams, weight_unit, requires_shipping, taxable, tax_code, inventory_tracked, "
+          "inventory_policy, fulfillment_service, image_url, created_at, updated_at",
+          {v.id, v.product_id, std::int64_t{v.position}, opt_text(v.sku), opt_text(v.options[0]),
+           opt_text(v.options[1]), opt_text(v.options[2]), v.price.amount, opt_int(v.compare_at_price),
+           opt_int(v.cost), v.price.currency, v.barcode, v.weight_grams, v.weight_unit,
+           std::int64_t{v.requires_shipping}, std::int64_t{v.taxable}, v.tax_code, std::int64_t{v.inventory_tracked},
+           std::string(ToString(v.inventory_policy)), v.fulfillment_service, v.image_url, v.created_at,
+           v.updated_at});
+  out.Add("inventory_levels", "variant_id, on_hand, reserved, tracked, allow_backorder, updated_at",
+          {v.id, on_hand, std::int64_t{0}, std::int64_t{v.inventory_tracked},
+           std::int64_t{v.inventory_policy == InventoryPolicy::kContinue}, std::string(now)});
 }
 
 void UpdateVariantRow(Transaction& tx, const Variant& v) {

@@ -9,6 +9,7 @@
 #include "ecom/catalog/catalog_service.h"
 #include "ecom/catalog/types.h"
 #include "ecom/store/database.h"
+#include "store/bulk_insert.h"
 
 namespace ecom::catalog::repo {
 
@@ -17,12 +18,17 @@ namespace ecom::catalog::repo {
 std::vector<Product> LoadProducts(store::Transaction& tx, const std::vector<std::string>& ids);
 std::optional<Product> LoadProduct(store::Transaction& tx, std::string_view id_or_handle);
 std::optional<std::string> ProductIdOfSku(store::Transaction& tx, std::string_view sku);
+// (sku, product id) for those of `skus` that exist.
+std::vector<std::pair<std::string, std::string>> OwnersOfSkus(store::Transaction& tx,
+                                                              const std::vector<std::string>& skus);
 std::optional<std::string> ProductIdOfVariant(store::Transaction& tx, std::string_view sku_or_id);
 
-// Writes the product row (insert or full update of product-level fields).
-void InsertProduct(store::Transaction& tx, const Product& p);
+// Adds a new product's rows (product, tags, images) and a new variant's rows
+// (variant and its stock level at `on_hand`); written when `out` flushes.
+void InsertProduct(store::BulkInserter& out, const Product& p);
+void InsertVariant(store::BulkInserter& out, const Variant& v, std::int64_t on_hand, std::string_view now);
+// Rewrites product-level fields of an existing product.
 void UpdateProductRow(store::Transaction& tx, const Product& p);
-void InsertVariant(store::Transaction& tx, const Variant& v, std::string_view now);
 void UpdateVariantRow(store::Transaction& tx, const Variant& v);
 void DeleteVariantRow(store::Transaction& tx, std::string_view variant_id);
 void ReplaceImages(store::Transaction& tx, const Product& p);

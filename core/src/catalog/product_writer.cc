@@ -9,6 +9,8 @@
 #include "ecom/common/text.h"
 #include "ecom/events/outbox.h"
 #include "ecom/inventory/inventory_service.h"
+#include "events/outbox_bulk.h"
+#include "inventory/initial_stock.h"
 
 namespace ecom::catalog {
 namespace {
@@ -195,6 +197,42 @@ std::string EnsureCategoryPath(const WriteContext& ctx, const std::vector<std::s
   return parent.value_or("");
 }
 
+namespace {
+
+// A new product: every row it needs (product, tags, images, variants, stock
+// levels and their opening ledger rows, search terms, events) goes through
+// one writer, immediate or bulk.
+UpsertOutcome CreateNew(const WriteContext& ctx, const ProductInput& in, Product p, std::vector<Variant> variants,
+                        const std::string& now) {
+  store::BulkInserter immediate(ctx.tx, 1);
+  store::BulkInserter& out = ctx.bulk ? *ctx.bulk : immediate;
+  UpsertOutcome outcome;
+  outcome.kind = UpsertOutcome::Kind::kCreated;
+  outcome.product_id = p.id;
+  p.images = MakeImages(ctx.ids, in.images);
+  p.variants = std::move(variants);
+  repo::InsertProduct(out, p);
+  for (std::size_t i = 0; i < p.variants.size(); ++i) {
+    const Variant& v = p.variants[i];
+    const auto& qty = in.variants[i].inventory_quantity;
+    std::int64_t on_hand = v.inventory_tracked && qty ? *qty : 0;
+    repo::InsertVariant(out, v, on_hand, now);
+    ++outcome.variants_created;
+    if (on_hand != 0) {
+      inventory::AddInitialStock(out, ctx.ids, ctx.clock, {v.id, v.sku, p.id, on_hand, "product " + p.handle, now},
+                                 ctx.actor);
+      ++outcome.stock_changes;
+    }
+  }
+  search::AddTerms(out, p);
+  auto payload = EventPayload(p);
+  payload["actor"] = ctx.actor.id;
+  events::AddEvent(out, events::Make(ctx.ids, ctx.clock, "product.created", "product", p.id, std::move(payload)));
+  return outcome;
+}
+
+}  // namespace
+
 Result<UpsertOutcome> WriteProduct(const WriteContext& ctx, const ProductInput& in, bool upsert) {
   auto& tx = ctx.tx;
   std::string now = FormatTime(ctx.clock.Now());
@@ -213,15 +251,16 @@ Result<UpsertOutcome> WriteProduct(const WriteContext& ctx, const ProductInput& 
   if (existing && !upsert)
     return Error::Exists("handle_taken", "a product with handle '" + handle + "' exists");
 
-  // Every SKU must be free or already this product's.
-  for (std::size_t i = 0; i < in.variants.size(); ++i) {
-    const auto& sku = in.variants[i].sku;
-    if (!sku) continue;
-    auto owner = repo::ProductIdOfSku(tx, *sku);
-    if (owner && (!existing || *owner != existing->id))
-      return Error{ErrorCode::kAlreadyExists, "sku_taken",
-                   "SKU '" + *sku + "' belongs to another product",
-                   {{VariantPath(i) + ".sku", "'" + *sku + "' belongs to another product"}}};
+  // Every SKU must be free or already this product's: one query for all.
+  std::vector<std::string> skus;
+  for (const auto& v : in.variants)
+    if (v.sku) skus.push_back(*v.sku);
+  for (const auto& [sku, owner] : repo::OwnersOfSkus(tx, skus)) {
+    if (existing && owner == existing->id) continue;
+    for (std::size_t i = 0; i < in.variants.size(); ++i)
+      if (in.variants[i].sku == sku)
+        return Error{ErrorCode::kAlreadyExists, "sku_taken", "SKU '" + sku + "' belongs to another product",
+                     {{VariantPath(i) + ".sku", "'" + sku + "' belongs to another product"}}};
   }
 
   UpsertOutcome out;
@@ -320,13 +359,11 @@ Result<UpsertOutcome> WriteProduct(const WriteContext& ctx, const ProductInput& 
     p.updated_at = now;
   }
 
+  if (!existing) return CreateNew(ctx, in, std::move(p), std::move(variants), now);
+
   // Write. Updates free SKUs first so that two variants may swap SKUs.
-  if (!existing) {
-    repo::InsertProduct(tx, p);
-  } else if (changed) {
-    repo::UpdateProductRow(tx, p);
-  }
-  if (existing && variants_changed) {
+  if (changed) repo::UpdateProductRow(tx, p);
+  if (variants_changed) {
     for (std::size_t i = 0; i < variants.size(); ++i) {
       if (is_new[i]) continue;
       for (const auto& ev : existing->variants)
@@ -334,10 +371,11 @@ Result<UpsertOutcome> WriteProduct(const WriteContext& ctx, const ProductInput& 
           tx.Exec("UPDATE variants SET sku = NULL WHERE id = $1", {std::string_view(ev.id)});
     }
   }
+  store::BulkInserter immediate(tx, 1);
   for (std::size_t i = 0; i < variants.size(); ++i) {
     const Variant& v = variants[i];
     if (is_new[i]) {
-      repo::InsertVariant(tx, v, now);
+      repo::InsertVariant(immediate, v, 0, now);
       ++out.variants_created;
     } else {
       bool same = true;
@@ -351,13 +389,13 @@ Result<UpsertOutcome> WriteProduct(const WriteContext& ctx, const ProductInput& 
       }
     }
   }
-  if (!existing || product_changed) repo::ReplaceTags(tx, p);
+  if (product_changed) repo::ReplaceTags(tx, p);
   if (images_changed) {
     p.images = MakeImages(ctx.ids, in.images);
     repo::ReplaceImages(tx, p);
   }
-  if (!existing || variants_changed) repo::RefreshPriceRange(tx, p.id);
-  if (!existing || product_changed) search::IndexProduct(tx, p);
+  if (variants_changed) repo::RefreshPriceRange(tx, p.id);
+  if (product_changed) search::IndexProduct(tx, p);
 
   // Stock counts given with the product: a `count` ledger row only when the
   // on-hand quantity differs.
@@ -373,12 +411,7 @@ Result<UpsertOutcome> WriteProduct(const WriteContext& ctx, const ProductInput& 
 
   p.variants = std::move(variants);
   out.product_id = p.id;
-  if (!existing) {
-    out.kind = UpsertOutcome::Kind::kCreated;
-    auto payload = EventPayload(p);
-    payload["actor"] = ctx.actor.id;
-    events::Append(tx, ctx.ids, ctx.clock, "product.created", "product", p.id, std::move(payload));
-  } else if (changed) {
+  if (changed) {
     out.kind = UpsertOutcome::Kind::kUpdated;
     auto payload = EventPayload(p);
     payload["actor"] = ctx.actor.id;

@@ -10,6 +10,7 @@
 #include "ecom/common/clock.h"
 #include "ecom/common/result.h"
 #include "ecom/store/database.h"
+#include "store/bulk_insert.h"
 
 namespace ecom::catalog {
 
@@ -31,6 +32,9 @@ struct WriteContext {
   const Clock& clock;
   const std::string& currency;
   const Actor& actor;
+  // When set, new products' rows are buffered here and written in multi-row
+  // statements (bulk import); the caller flushes before reading or committing.
+  store::BulkInserter* bulk = nullptr;
 };
 
 // Creates the product, or with `upsert` updates the one with the same handle

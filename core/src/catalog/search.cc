@@ -7,8 +7,11 @@
 
 namespace ecom::catalog::search {
 
-void IndexProduct(store::Transaction& tx, const Product& p) {
-  std::map<std::string, int> weights;  // term -> best field weight
+namespace {
+
+// Every folded term of the product with the weight of the best field it is in.
+std::map<std::string, int> WeightedTerms(const Product& p) {
+  std::map<std::string, int> weights;
   auto add = [&](std::string_view text, int weight) {
     for (auto& term : FoldedTerms(text)) {
       if (term.size() > 64) continue;  // not a word anyone types
@@ -21,10 +24,21 @@ void IndexProduct(store::Transaction& tx, const Product& p) {
   add(p.product_type, kAttributeWeight);
   for (const auto& tag : p.tags) add(tag, kAttributeWeight);
   add(StripHtml(p.description), kDescriptionWeight);
+  return weights;
+}
+
+}  // namespace
+
+void IndexProduct(store::Transaction& tx, const Product& p) {
   tx.Exec("DELETE FROM search_terms WHERE product_id = $1", {std::string_view(p.id)});
-  for (const auto& [term, weight] : weights)
-    tx.Exec("INSERT INTO search_terms (term, product_id, weight) VALUES ($1, $2, $3)",
-            {std::string_view(term), std::string_view(p.id), std::int64_t{weight}});
+  store::BulkInserter out(tx, 256);
+  AddTerms(out, p);
+  out.Flush();
+}
+
+void AddTerms(store::BulkInserter& out, const Product& p) {
+  for (auto& [term, weight] : WeightedTerms(p))
+    out.Add("search_terms", "term, product_id, weight", {term, p.id, std::int64_t{weight}});
 }
 
 std::vector<std::string> QueryTerms(std::string_view text) {

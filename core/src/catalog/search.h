@@ -7,6 +7,7 @@
 
 #include "ecom/catalog/types.h"
 #include "ecom/store/database.h"
+#include "store/bulk_insert.h"
 
 namespace ecom::catalog::search {
 
@@ -16,6 +17,8 @@ constexpr int kDescriptionWeight = 1;
 
 // Rewrites the product's rows in search_terms.
 void IndexProduct(store::Transaction& tx, const Product& p);
+// Adds a new product's search_terms rows to a bulk writer.
+void AddTerms(store::BulkInserter& out, const Product& p);
 
 // The folded words of a query, in order; empty when it has none.
 std::vector<std::string> QueryTerms(std::string_view text);

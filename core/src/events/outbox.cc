@@ -1,13 +1,26 @@
 // The outbox table: append in the caller's transaction, read in order.
 #include "ecom/events/outbox.h"
 
+#include "events/outbox_bulk.h"
+
 namespace ecom::events {
+
+Event Make(IdGenerator& ids, const Clock& clock, std::string type, std::string aggregate_type,
+           std::string aggregate_id, nlohmann::json payload, int version) {
+  return Event{ids.Next("evt"), std::move(type), version, std::move(aggregate_type),
+               std::move(aggregate_id), std::move(payload), FormatTime(clock.Now())};
+}
+
+void AddEvent(store::BulkInserter& out, const Event& e) {
+  out.Add("outbox", "id, type, version, aggregate_type, aggregate_id, payload, occurred_at",
+          {e.id, e.type, std::int64_t{e.version}, e.aggregate_type, e.aggregate_id, e.payload.dump(), e.occurred_at});
+}
 
 Event Append(store::Transaction& tx, IdGenerator& ids, const Clock& clock, std::string type,
              std::string aggregate_type, std::string aggregate_id, nlohmann::json payload,
              int version) {
-  Event e{ids.Next("evt"), std::move(type), version, std::move(aggregate_type),
-          std::move(aggregate_id), std::move(payload), FormatTime(clock.Now())};
+  Event e = Make(ids, clock, std::move(type), std::move(aggregate_type), std::move(aggregate_id),
+                 std::move(payload), version);
   tx.Exec(
       "INSERT INTO outbox (id, type, version, aggregate_type, aggregate_id, payload, occurred_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7)",

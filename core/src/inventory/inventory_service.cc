@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "ecom/events/outbox.h"
+#include "events/outbox_bulk.h"
+#include "inventory/initial_stock.h"
 
 namespace ecom::inventory {
 namespace {
@@ -72,28 +74,34 @@ Error BelowReservedOrZero(const StockLevel& s, std::int64_t new_on_hand) {
 
 bool GuardsAvailability(const StockLevel& s) { return s.tracked && !s.allow_backorder; }
 
-// Appends the ledger row and the event of one on-hand change, and the
-// low-stock event when this change crosses the threshold.
-void RecordChange(Transaction& tx, IdGenerator& ids, const Clock& clock, const StockLevel& before,
+// Adds the ledger row and the event of one on-hand change, and the low-stock
+// event when this change crosses the threshold.
+void RecordChange(store::BulkInserter& out, IdGenerator& ids, const Clock& clock, const StockLevel& before,
                   const StockLevel& after, StockReason reason, std::string_view reference,
                   std::string_view note, const Actor& actor) {
   std::int64_t delta = after.on_hand - before.on_hand;
   std::string id = ids.Next("led");
-  tx.Exec(
-      "INSERT INTO stock_ledger (id, variant_id, sku, delta, on_hand_after, reason, reference, "
-      "actor, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-      {std::string_view(id), std::string_view(after.variant_id), store::Nullable(after.sku), delta,
-       after.on_hand, std::string_view(ToString(reason)), reference, std::string_view(actor.id), note,
-       after.updated_at});
+  out.Add("stock_ledger",
+          "id, variant_id, sku, delta, on_hand_after, reason, reference, actor, note, created_at",
+          {id, after.variant_id, after.sku ? store::OwnedValue(*after.sku) : store::OwnedValue(nullptr), delta,
+           after.on_hand, std::string(ToString(reason)), std::string(reference), actor.id, std::string(note),
+           after.updated_at});
   auto payload = LevelPayload(after);
   payload["delta"] = delta;
   payload["reason"] = ToString(reason);
   payload["reference"] = reference;
   payload["actor"] = actor.id;
   payload["ledger_entry_id"] = id;
-  events::Append(tx, ids, clock, "stock.adjusted", "variant", after.variant_id, std::move(payload));
+  events::AddEvent(out, events::Make(ids, clock, "stock.adjusted", "variant", after.variant_id, std::move(payload)));
   if (after.low_stock && !before.low_stock)
-    events::Append(tx, ids, clock, "stock.low", "variant", after.variant_id, LevelPayload(after));
+    events::AddEvent(out, events::Make(ids, clock, "stock.low", "variant", after.variant_id, LevelPayload(after)));
+}
+
+void RecordChange(Transaction& tx, IdGenerator& ids, const Clock& clock, const StockLevel& before,
+                  const StockLevel& after, StockReason reason, std::string_view reference,
+                  std::string_view note, const Actor& actor) {
+  store::BulkInserter out(tx, 1);
+  RecordChange(out, ids, clock, before, after, reason, reference, note, actor);
 }
 
 }  // namespace
@@ -307,6 +315,19 @@ Result<CountImportSummary> InventoryService::ImportCounts(const std::vector<Coun
     }
     return summary;
   });
+}
+
+void AddInitialStock(store::BulkInserter& out, IdGenerator& ids, const Clock& clock, const InitialStock& stock,
+                     const Actor& actor) {
+  StockLevel before;
+  before.variant_id = stock.variant_id;
+  before.sku = stock.sku;
+  before.product_id = stock.product_id;
+  before.tracked = true;
+  before.updated_at = stock.now;
+  StockLevel after = before;
+  after.on_hand = after.available = stock.on_hand;
+  RecordChange(out, ids, clock, before, after, StockReason::kCount, stock.reference, "", actor);
 }
 
 }  // namespace ecom::inventory

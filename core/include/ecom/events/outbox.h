@@ -28,6 +28,10 @@ Event Append(store::Transaction& tx, IdGenerator& ids, const Clock& clock, std::
              std::string aggregate_type, std::string aggregate_id, nlohmann::json payload,
              int version = 1);
 
+// Builds an event without writing it (for bulk writers).
+Event Make(IdGenerator& ids, const Clock& clock, std::string type, std::string aggregate_type,
+           std::string aggregate_id, nlohmann::json payload, int version = 1);
+
 // Reads unpublished events in order, oldest first (for relays and tests).
 std::vector<Event> ReadUnpublished(store::Transaction& tx, int limit);
 

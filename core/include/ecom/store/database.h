@@ -92,6 +92,11 @@ class Transaction {
 
   // Makes every change durable (SQLite: fsynced WAL; PostgreSQL: committed).
   virtual void Commit() = 0;
+  // Tunes this transaction for writing many rows: PostgreSQL plans each
+  // statement afresh, since tables grow past the statistics that cached plans
+  // were made with (no ANALYZE runs inside the transaction). Harmless no-op
+  // where nothing needs tuning.
+  virtual void PrepareForBulkWrite() {}
   virtual Dialect dialect() const = 0;
 
  protected:

@@ -127,6 +127,7 @@ class PostgresTransaction final : public Transaction {
     }
   }
   Dialect dialect() const override { return Dialect::kPostgres; }
+  void PrepareForBulkWrite() override { Run("SET LOCAL plan_cache_mode = force_custom_plan", {}); }
 
  protected:
   std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) override {
@@ -139,6 +140,14 @@ class PostgresTransaction final : public Transaction {
  private:
   pqxx::result Run(std::string_view sql, std::span<const Value> params) {
     try {
+      Params p(params);
+      // Past the cache's bound, statements run unprepared rather than filling
+      // the server's per-connection statement cache.
+      if (conn_->prepared.size() >= 512) {
+        auto it = conn_->prepared.find(std::string(sql));
+        if (it == conn_->prepared.end())
+          return tx_->exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(p.pointers()));
+      }
       std::string key(sql);
       auto it = conn_->prepared.find(key);
       if (it == conn_->prepared.end()) {
@@ -146,7 +155,6 @@ class PostgresTransaction final : public Transaction {
         conn_->conn.prepare(name, key);
         it = conn_->prepared.emplace(std::move(key), std::move(name)).first;
       }
-      Params p(params);
       return tx_->exec_prepared(it->second, pqxx::prepare::make_dynamic_params(p.pointers()));
     } catch (const DbError&) {
       throw;

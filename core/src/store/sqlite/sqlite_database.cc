@@ -37,6 +37,17 @@ DbError::Kind KindOf(int rc) {
   throw DbError(KindOf(ext), std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
 
+// SQLite reads `$1` as a *named* parameter numbered by first appearance, and
+// looking names up is linear per parameter. `?1` is numbered by its digits,
+// so the shared `$N` SQL is rewritten once per statement and bound by index.
+// ($ never appears in ecom's SQL outside parameters: values are always bound.)
+std::string ToNumberedParameters(std::string_view sql) {
+  std::string out(sql);
+  for (std::size_t i = 0; i + 1 < out.size(); ++i)
+    if (out[i] == '$' && out[i + 1] >= '0' && out[i + 1] <= '9') out[i] = '?';
+  return out;
+}
+
 // One open connection and its statement cache.
 class Connection {
  public:
@@ -72,15 +83,22 @@ class Connection {
     }
   }
 
-  // Returns a reset statement for `sql`, prepared once per connection.
-  sqlite3_stmt* Prepare(std::string_view sql) {
+  // Returns a reset statement for `sql`, prepared once per connection. Past
+  // the cache's bound statements are not kept: *owned is set and the caller
+  // finalizes the statement.
+  sqlite3_stmt* Prepare(std::string_view sql, bool* owned) {
     auto it = cache_.find(sql);
-    if (it != cache_.end()) return it->second;
+    if (it != cache_.end()) {
+      *owned = false;
+      return it->second;
+    }
+    *owned = cache_.size() >= kMaxCachedStatements;
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                &stmt, nullptr);
+    std::string numbered = ToNumberedParameters(sql);
+    int rc = sqlite3_prepare_v3(db_, numbered.data(), static_cast<int>(numbered.size()),
+                                *owned ? 0 : SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) Fail(db_, rc, "prepare");
-    cache_.emplace(std::string(sql), stmt);
+    if (!*owned) cache_.emplace(std::string(sql), stmt);
     return stmt;
   }
 
@@ -91,22 +109,20 @@ class Connection {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  static constexpr std::size_t kMaxCachedStatements = 512;
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> cache_;
 };
 
-void Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params) {
-  // SQLite reads `$1` as a named parameter numbered by first appearance, so
-  // bind each by its name rather than by position.
+// Binds values by index. `copy` makes SQLite keep its own copy of text, for
+// cursors stepped after the caller's values are gone.
+void Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params, bool copy) {
+  auto lifetime = copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
   int count = sqlite3_bind_parameter_count(stmt);
+  if (static_cast<std::size_t>(count) > params.size())
+    throw DbError(DbError::Kind::kOther, "no value for parameter ?" + std::to_string(count));
   for (int index = 1; index <= count; ++index) {
-    const char* name = sqlite3_bind_parameter_name(stmt, index);
-    if (name == nullptr || name[0] != '$')
-      throw DbError(DbError::Kind::kOther, "SQL parameters must be written $N");
-    std::size_t n = std::strtoul(name + 1, nullptr, 10);
-    if (n < 1 || n > params.size())
-      throw DbError(DbError::Kind::kOther, std::string("no value for parameter ") + name);
-    const Value& v = params[n - 1];
+    const Value& v = params[static_cast<std::size_t>(index - 1)];
     int rc = std::visit(
         [&](const auto& x) -> int {
           using T = std::decay_t<decltype(x)>;
@@ -115,8 +131,8 @@ void Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params) {
           else if constexpr (std::is_same_v<T, bool>) return sqlite3_bind_int64(stmt, index, x ? 1 : 0);
           else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(stmt, index, x);
           else if constexpr (std::is_same_v<T, const char*>)
-            return sqlite3_bind_text(stmt, index, x, -1, SQLITE_TRANSIENT);
-          else return sqlite3_bind_text64(stmt, index, x.data(), x.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+            return sqlite3_bind_text(stmt, index, x, -1, lifetime);
+          else return sqlite3_bind_text64(stmt, index, x.data(), x.size(), lifetime, SQLITE_UTF8);
         },
         v);
     if (rc != SQLITE_OK) Fail(db, rc, "bind");
@@ -125,8 +141,12 @@ void Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params) {
 
 class SqliteRows final : public Rows {
  public:
-  SqliteRows(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  SqliteRows(sqlite3* db, sqlite3_stmt* stmt, bool owned) : db_(db), stmt_(stmt), owned_(owned) {}
   ~SqliteRows() override {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+      return;
+    }
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
@@ -151,6 +171,7 @@ class SqliteRows final : public Rows {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool owned_;
   bool done_ = false;
 };
 
@@ -169,18 +190,28 @@ class SqliteTransaction final : public Transaction {
 
  protected:
   std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) override {
-    sqlite3_stmt* stmt = conn_->Prepare(sql);
-    Bind(conn_->handle(), stmt, params);
-    return std::make_unique<SqliteRows>(conn_->handle(), stmt);
+    return Prepared(sql, params, /*copy=*/true);
   }
   std::int64_t DoExec(std::string_view sql, std::span<const Value> params) override {
     {
-      auto rows = DoQuery(sql, params);
+      // Stepped to the end right here, while the caller's values live.
+      auto rows = Prepared(sql, params, /*copy=*/false);
       while (rows->Next()) {
       }
     }
     return sqlite3_changes64(conn_->handle());
   }
+
+ private:
+  std::unique_ptr<SqliteRows> Prepared(std::string_view sql, std::span<const Value> params, bool copy) {
+    bool owned = false;
+    sqlite3_stmt* stmt = conn_->Prepare(sql, &owned);
+    auto rows = std::make_unique<SqliteRows>(conn_->handle(), stmt, owned);
+    Bind(conn_->handle(), stmt, params, copy);
+    return rows;
+  }
+
+ public:
 
  private:
   SqliteDatabase* owner_;

@@ -1,0 +1,27 @@
+// The opening stock of a variant created in bulk (private to core).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "ecom/common/actor.h"
+#include "ecom/common/clock.h"
+#include "store/bulk_insert.h"
+
+namespace ecom::inventory {
+
+struct InitialStock {
+  std::string variant_id;
+  std::optional<std::string> sku;
+  std::string product_id;
+  std::int64_t on_hand = 0;  // the level row is written with this on-hand already
+  std::string reference;
+  std::string now;
+};
+
+// Adds the `count` ledger row and the stock.adjusted event that explain a new
+// variant's opening on-hand, so the ledger's sum equals the level.
+void AddInitialStock(store::BulkInserter& out, IdGenerator& ids, const Clock& clock, const InitialStock& stock,
+                     const Actor& actor);
+
+}  // namespace ecom::inventory

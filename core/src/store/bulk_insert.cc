@@ -1,0 +1,81 @@
+// Buffered multi-row INSERTs.
+#include "store/bulk_insert.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ecom::store {
+namespace {
+
+// Both stores cap the number of bound parameters (SQLite 32766, PostgreSQL
+// 65535); stay well below either.
+constexpr std::size_t kMaxParams = 30000;
+
+std::size_t CountColumns(const char* columns) {
+  return static_cast<std::size_t>(std::count(columns, columns + std::strlen(columns), ',')) + 1;
+}
+
+}  // namespace
+
+BulkInserter::BulkInserter(Transaction& tx, std::size_t rows_per_statement)
+    : tx_(tx), rows_per_statement_(std::max<std::size_t>(rows_per_statement, 1)) {}
+
+void BulkInserter::Add(const char* table, const char* columns, std::vector<OwnedValue> row) {
+  Table* t = nullptr;
+  for (auto& existing : tables_)
+    if (existing.name == table) t = &existing;
+  if (!t) {
+    tables_.push_back({table, columns, CountColumns(columns), {}, 0});
+    t = &tables_.back();
+  }
+  for (auto& v : row) t->values.push_back(std::move(v));
+  ++t->rows;
+  ++buffered_;
+  if (rows_per_statement_ == 1) {
+    FlushTable(*t);
+    buffered_ = 0;
+  } else if (t->rows >= rows_per_statement_ || t->values.size() + t->width > kMaxParams) {
+    // Write this table and every table first used before it (the rows it
+    // may refer to), so statements stay full-sized and keys always resolve.
+    for (auto& earlier : tables_) {
+      FlushTable(earlier);
+      if (&earlier == t) break;
+    }
+  }
+}
+
+void BulkInserter::Flush() {
+  for (auto& t : tables_) FlushTable(t);
+  buffered_ = 0;
+}
+
+void BulkInserter::FlushTable(Table& t) {
+  if (t.rows == 0) return;
+  std::string sql = "INSERT INTO " + t.name + " (" + t.columns + ") VALUES ";
+  sql.reserve(sql.size() + t.values.size() * 6);
+  std::size_t n = 0;
+  for (std::size_t r = 0; r < t.rows; ++r) {
+    sql += r ? ", (" : "(";
+    for (std::size_t c = 0; c < t.width; ++c) {
+      if (c) sql += ", ";
+      sql += "$" + std::to_string(++n);
+    }
+    sql += ")";
+  }
+  std::vector<Value> params;
+  params.reserve(t.values.size());
+  for (const auto& v : t.values) {
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, std::string>) params.emplace_back(std::string_view(x));
+          else params.emplace_back(x);
+        },
+        v);
+  }
+  tx_.Exec(sql, params);
+  t.values.clear();
+  t.rows = 0;
+}
+
+}  // namespace ecom::store

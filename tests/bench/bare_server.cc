@@ -1,0 +1,28 @@
+// The ceiling for the HTTP benchmark: cpp-httplib tuned as ecomd is (no
+// delay, a thread per connection, keep-alive), answering a fixed body.
+#include <httplib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: bare_server PORT BODY_BYTES [THREADS]\n");
+    return 2;
+  }
+  int port = std::atoi(argv[1]);
+  std::string body(static_cast<std::size_t>(std::atol(argv[2])), 'x');
+  int threads = argc > 3 ? std::atoi(argv[3]) : 64;
+  httplib::Server server;
+  server.set_tcp_nodelay(true);
+  server.set_keep_alive_max_count(100000);
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.Get("/", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(body, "application/json");
+  });
+  if (!server.bind_to_port("127.0.0.1", port)) return 1;
+  std::printf("ready\n");
+  std::fflush(stdout);
+  server.listen_after_bind();
+}
