@@ -1,5 +1,6 @@
 // Catalog use cases on both stores.
 #include "core/catalog/catalog_fixture.h"
+#include "ecom/catalog/json.h"
 #include "ecom/events/outbox.h"
 
 namespace ecom::catalog {
@@ -207,6 +208,38 @@ TEST_P(CatalogTest, VariantsAreAddressedBySkuOrId) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, CatalogTest, ::testing::ValuesIn(testing::StoreKinds()),
                          [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace ecom::catalog
+
+namespace ecom::catalog {
+namespace {
+
+TEST_P(CatalogTest, TheDirectJsonWriterMatchesTheDocumentByteForByte) {
+  ProductInput in = Simple("tricky", "Quote \" back\\slash \t tab \x01 and Crème", 1999, "T-1");
+  in.description = "<p>line\nbreak</p>";
+  in.tags = {"a", "b\"c"};
+  in.option_names = {"Size"};
+  in.variants[0].options[0] = "M";
+  in.variants[0].weight_grams = 226.796185;
+  in.variants[0].compare_at_price = 2500;
+  in.variants[0].cost = 700;
+  in.images = {{"https://example.com/a.jpg", "alt \"text\""}};
+  VariantInput untracked = in.variants[0];
+  untracked.sku = "T-2";
+  untracked.options[0] = "L";
+  untracked.inventory_tracked = false;
+  untracked.weight_grams = 0;
+  untracked.compare_at_price.reset();
+  in.variants.push_back(untracked);
+  in.category_path = {"Things"};
+  Product p = Create(in);
+  for (bool staff : {false, true}) {
+    std::string direct;
+    AppendJson(direct, p, JsonView{.staff = staff});
+    EXPECT_EQ(direct, ToJson(p, JsonView{.staff = staff}).dump());
+  }
+}
 
 }  // namespace
 }  // namespace ecom::catalog

@@ -31,6 +31,10 @@ nlohmann::json MoneyJson(std::int64_t amount, const std::string& currency);
 //  "images":[{"id","position","url","alt"}],"version","created_at","updated_at"}
 nlohmann::json ToJson(const Product& p, const JsonView& view);
 nlohmann::json ToJson(const Variant& v, const JsonView& view);
+// Appends exactly the JSON of ToJson(p, view), written directly without
+// building a document: the hot path of product pages and lists.
+void AppendJson(std::string& out, const Product& p, const JsonView& view);
+
 nlohmann::json ToJson(const Category& c);
 nlohmann::json ToJson(const Collection& c);
 
