@@ -22,12 +22,6 @@ std::unique_ptr<ProductSource> MakeSource(ImportFormat format, std::istream& in,
 
 std::uint64_t Hash(std::string_view s) { return std::hash<std::string_view>{}(s); }
 
-// Maps a validation field ("variants[2].price") back to a file location: for
-// JSON Lines the path itself; for CSV the product's first line.
-ImportProblem ProblemFor(const std::string& file, const ParsedProduct& p, const FieldError& e) {
-  return {file, p.line, e.field, e.message};
-}
-
 }  // namespace
 
 std::optional<ImportFormat> ParseImportFormat(std::string_view s) {
@@ -76,7 +70,7 @@ Result<ImportReport> ImportCatalog(store::Database& db, std::shared_ptr<Clock> c
       if (!*more) break;
       auto problems = product.problems;
       if (problems.empty()) {
-        for (auto& e : ValidateProductInput(product.input)) problems.push_back(ProblemFor(path, product, e));
+        for (auto& e : ValidateProductInput(product.input)) problems.push_back(source->Locate(path, product, e));
       }
       std::string handle = product.input.handle;
       if (!handle.empty() && !handles.insert(Hash(handle)).second && options.format == ImportFormat::kJsonl)
@@ -85,8 +79,10 @@ Result<ImportReport> ImportCatalog(store::Database& db, std::shared_ptr<Clock> c
         if (!v.sku) continue;
         auto [it, fresh] = sku_lines.emplace(Hash(*v.sku), product.line);
         if (!fresh && it->second != product.line)
-          problems.push_back({path, product.line, options.format == ImportFormat::kShopify ? "Variant SKU" : "sku",
-                              "SKU '" + *v.sku + "' is also used by the product on line " + std::to_string(it->second)});
+          problems.push_back(source->Locate(
+              path, product,
+              {"variants[" + std::to_string(&v - product.input.variants.data()) + "].sku",
+               "SKU '" + *v.sku + "' is also used by the product on line " + std::to_string(it->second)}));
       }
       if (!problems.empty()) {
         ++report.products_rejected;
@@ -134,7 +130,7 @@ Result<ImportReport> ImportCatalog(store::Database& db, std::shared_ptr<Clock> c
     }
     if (!outcome.ok()) {
       // A conflict with the store, e.g. a SKU owned by a product not in the file.
-      for (const auto& f : outcome.error().fields) report.problems.push_back({path, product.line, f.field, f.message});
+      for (const auto& f : outcome.error().fields) report.problems.push_back(source->Locate(path, product, f));
       if (outcome.error().fields.empty()) report.problems.push_back({path, product.line, "", outcome.error().message});
       ++report.products_rejected;
       if (!skip) {

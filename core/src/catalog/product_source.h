@@ -15,6 +15,7 @@ namespace ecom::catalog {
 struct ParsedProduct {
   ProductInput input;
   std::uint64_t line = 0;              // where the product starts
+  std::vector<std::uint64_t> variant_lines;  // where each variant was read, when known
   std::vector<ImportProblem> problems;  // row-level problems; the product is rejected if any
 };
 
@@ -27,6 +28,12 @@ class ProductSource {
   virtual std::uint64_t bytes_read() const = 0;
   // Recognised columns that ecom does not keep, named once (Shopify only).
   virtual std::vector<std::string> ignored_columns() const { return {}; }
+  // Where in the file a validation error about `field` (a path such as
+  // `variants[2].price`) points: JSON Lines keeps the path; CSV names the
+  // variant's row and the column's header.
+  virtual ImportProblem Locate(const std::string& file, const ParsedProduct& p, const FieldError& e) const {
+    return {file, p.line, e.field, e.message};
+  }
 };
 
 std::unique_ptr<ProductSource> MakeShopifySource(std::istream& in, const std::string& file_name,

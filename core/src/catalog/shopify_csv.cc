@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 #include <set>
 #include <cmath>
 #include <map>
@@ -134,6 +135,32 @@ class ShopifySource final : public ProductSource {
 
   std::uint64_t bytes_read() const override { return reader_.bytes_read(); }
   std::vector<std::string> ignored_columns() const override { return ignored_; }
+
+  ImportProblem Locate(const std::string& file, const ParsedProduct& p, const FieldError& e) const override {
+    static const std::pair<std::string_view, Column> kProductFields[] = {
+        {"handle", kHandle}, {"title", kTitle}, {"description", kBody}, {"vendor", kVendor},
+        {"product_type", kType}, {"seo_title", kSeoTitle}, {"seo_description", kSeoDescription},
+        {"options", kOpt1Name}, {"tags", kTags}};
+    static const std::pair<std::string_view, Column> kVariantFields[] = {
+        {"sku", kSku}, {"price", kPrice}, {"compare_at_price", kCompareAt}, {"cost", kCost},
+        {"barcode", kBarcode}, {"weight_grams", kGrams}, {"weight_unit", kWeightUnit},
+        {"inventory_quantity", kQty}, {"image_url", kVariantImage}, {"options[0]", kOpt1Value},
+        {"options[1]", kOpt2Value}, {"options[2]", kOpt3Value}, {"options", kOpt1Value}};
+    std::string_view field = e.field;
+    if (field.rfind("variants[", 0) == 0) {
+      auto close = field.find(']');
+      std::size_t index = std::strtoul(std::string(field.substr(9, close - 9)).c_str(), nullptr, 10);
+      std::uint64_t line = index < p.variant_lines.size() ? p.variant_lines[index] : p.line;
+      std::string_view rest = close + 2 <= field.size() ? field.substr(close + 2) : std::string_view();
+      for (auto [name, column] : kVariantFields)
+        if (rest == name) return {file, line, Header(column), e.message};
+      return {file, line, std::string(field), e.message};
+    }
+    if (field.rfind("images[", 0) == 0) return {file, p.line, Header(kImageSrc), e.message};
+    for (auto [name, column] : kProductFields)
+      if (field.rfind(name, 0) == 0) return {file, p.line, Header(column), e.message};
+    return {file, p.line, std::string(field), e.message};
+  }
 
   Result<bool> Next(ParsedProduct& out) override {
     if (!header_read_) ECOM_TRY(ReadHeader());
@@ -346,6 +373,7 @@ class ShopifySource final : public ProductSource {
       v.tax_code = Field(kTaxCode);
       v.image_url = Field(kVariantImage);
       p.variants.push_back(std::move(v));
+      out.variant_lines.push_back(line);
     }
     if (std::string src = Field(kImageSrc); !src.empty()) {
       int position = static_cast<int>(p.images.size()) + 1;

@@ -1,6 +1,7 @@
 // Stock rules: the ledger, cached levels, adjustments, counts and reservations.
 #include "ecom/inventory/inventory_service.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "ecom/events/outbox.h"
@@ -291,27 +292,51 @@ Result<LedgerPage> InventoryService::History(std::string_view sku_or_id, int lim
 
 Result<CountImportSummary> InventoryService::ImportCounts(const std::vector<CountLine>& lines,
                                                           const Actor& actor) {
-  for (const auto& line : lines)
-    if (line.quantity < 0)
-      return Error::Invalid("line " + std::to_string(line.line) + ": quantity must not be negative",
-                            {{"line " + std::to_string(line.line), "quantity must not be negative"}});
+  // Every problem is reported, each as {"line N", message}, and any problem
+  // rejects the whole file.
+  std::vector<FieldError> problems;
+  auto where = [](const CountLine& l) { return "line " + std::to_string(l.line); };
+  std::map<std::string, std::uint64_t> first_line;
+  for (const auto& line : lines) {
+    if (line.quantity < 0) problems.push_back({where(line), "quantity must not be negative"});
+    auto [it, fresh] = first_line.emplace(line.sku, line.line);
+    if (!fresh)
+      problems.push_back({where(line), "SKU '" + line.sku + "' is also counted on line " + std::to_string(it->second)});
+  }
+  auto summarize = [](std::vector<FieldError> errors) {
+    std::string message = "the counts were not applied:";
+    for (const auto& e : errors) message += "\n  " + e.field + ": " + e.message;
+    return Error{ErrorCode::kInvalidArgument, "invalid_counts", message, std::move(errors)};
+  };
+  if (!problems.empty()) return summarize(std::move(problems));
   return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<CountImportSummary> {
     CountImportSummary summary;
+    std::vector<FieldError> errors;
+    bool unknown_only = true;
     for (const auto& line : lines) {
       ++summary.lines;
       auto level = FindLevel(tx, line.sku);
-      if (!level)
-        return Error{ErrorCode::kNotFound, "unknown_sku",
-                     "line " + std::to_string(line.line) + ": no variant with SKU '" + line.sku + "'",
-                     {{"line " + std::to_string(line.line), "unknown SKU '" + line.sku + "'"}}};
-      auto changed = SetOnHandInTx(tx, *ids_, *clock_, level->variant_id, line.quantity,
-                                   StockReason::kCorrection, "stock import", "", actor);
+      if (!level) {
+        errors.push_back({where(line), "no variant with SKU '" + line.sku + "'"});
+        continue;
+      }
+      if (!errors.empty()) continue;  // keep finding problems; write nothing more
+      auto changed = SetOnHandInTx(tx, *ids_, *clock_, level->variant_id, line.quantity, StockReason::kCorrection,
+                                   "stock import", "", actor);
       if (!changed.ok()) {
-        Error e = std::move(changed).error();
-        e.message = "line " + std::to_string(line.line) + ": SKU '" + line.sku + "': " + e.message;
-        return e;
+        errors.push_back({where(line), "SKU '" + line.sku + "': " + changed.error().message});
+        unknown_only = false;
+        continue;
       }
       ++(*changed ? summary.changed : summary.unchanged);
+    }
+    if (!errors.empty()) {
+      Error e = summarize(std::move(errors));
+      if (unknown_only) {
+        e.code = ErrorCode::kNotFound;
+        e.reason = "unknown_sku";
+      }
+      return e;  // rolls back every count already written
     }
     return summary;
   });

@@ -136,6 +136,7 @@ TEST_P(ImportTest, BadRowsAreReportedWithLineAndColumnAndNothingIsApplied) {
   EXPECT_EQ(report.problems[1].line, 4u);
   EXPECT_EQ(report.problems[1].column, "Handle");
   EXPECT_NE(report.problems[2].message.find("OK-1"), std::string::npos);
+  EXPECT_EQ(report.problems[2].column, "Variant SKU");
   EXPECT_EQ(Count("products"), 0);
 }
 
@@ -150,6 +151,16 @@ TEST_P(ImportTest, SkipModeAppliesTheGoodProducts) {
   EXPECT_EQ(report.products_created, 1);
   EXPECT_EQ(report.products_rejected, 1);
   EXPECT_EQ(Count("products"), 1);
+}
+
+TEST_P(ImportTest, ValidationErrorsNameTheVariantRowAndItsColumn) {
+  std::string path = Write("v.csv", Header() +
+                                        "tee,Tee,,Acme,T,,Size,S,TEE-S,shopify,1,1.00,active\n"
+                                        "tee,,,,,,,,TEE-M,shopify,1,1.00,\n");
+  auto report = Import(path);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(report.problems[0].line, 3u);
+  EXPECT_EQ(report.problems[0].column, "Option1 Value");
 }
 
 TEST_P(ImportTest, UnknownAndDuplicatedHeadersStopTheFile) {
@@ -219,6 +230,7 @@ TEST_P(ImportTest, ASkuOwnedByAnotherProductInTheStoreAbortsEverything) {
   EXPECT_FALSE(report.applied);
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_EQ(report.problems[0].line, 3u);
+  EXPECT_EQ(report.problems[0].column, "Variant SKU");
   EXPECT_EQ(Count("products"), 1);
 }
 

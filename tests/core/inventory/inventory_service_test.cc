@@ -179,6 +179,23 @@ TEST_P(InventoryServiceTest, CountImportIsAllOrNothing) {
   EXPECT_EQ(ok->unchanged, 1);
 }
 
+TEST_P(InventoryServiceTest, CountImportRefusesASkuCountedTwice) {
+  auto r = inventory_.ImportCounts({{"MUG-1", 5, 2}, {"MUG-1", 6, 7}}, actor_);
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.error().fields.size(), 1u);
+  EXPECT_EQ(r.error().fields[0].field, "line 7");
+  EXPECT_NE(r.error().fields[0].message.find("line 2"), std::string::npos);
+  EXPECT_EQ(Level("MUG-1").on_hand, 0);
+}
+
+TEST_P(InventoryServiceTest, CountImportReportsEveryUnknownSku) {
+  auto r = inventory_.ImportCounts({{"GHOST-1", 5, 2}, {"MUG-1", 1, 3}, {"GHOST-2", 6, 4}}, actor_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(r.error().fields.size(), 2u);
+  EXPECT_EQ(Level("MUG-1").on_hand, 0);
+}
+
 TEST_P(InventoryServiceTest, HistoryPagesNewestFirst) {
   for (int i = 1; i <= 5; ++i) ASSERT_TRUE(inventory_.Adjust({"MUG-1", i, StockReason::kReceived}, actor_).ok());
   auto first = inventory_.History("MUG-1", 2, "");

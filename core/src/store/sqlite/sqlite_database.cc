@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -305,6 +306,10 @@ SqliteTransaction::~SqliteTransaction() {
 }  // namespace
 
 std::unique_ptr<Database> OpenSqlite(const std::string& path, const DatabaseOptions& options) {
+  // The default store is ./var/ecom.db: make its folder on first use.
+  auto parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) std::filesystem::create_directories(parent, ec);
   return std::make_unique<SqliteDatabase>(path, options);
 }
 

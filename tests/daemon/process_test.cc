@@ -1,0 +1,143 @@
+// ecomd as a process: graceful stop, refusing to start, exit codes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "daemon_fixture.h"
+
+namespace ecom::daemon::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+int Connect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void SendAll(int fd, const std::string& data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0);
+    sent += static_cast<std::size_t>(n);
+  }
+}
+
+std::string ReadAll(int fd) {
+  std::string out;
+  char buf[4096];
+  while (true) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+class ProcessTest : public DaemonTest {};
+
+TEST_P(ProcessTest, SigtermLetsTheRequestInFlightFinishThenExitsZero) {
+  // A request whose body is still arriving when the signal comes.
+  std::string body = ProductBody("In Flight", "FLIGHT-1", 700).dump();
+  std::string head =
+      "POST /v1/products HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + admin_key_ +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n\r\n";
+  int fd = Connect(port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, head + body.substr(0, 10));
+  std::this_thread::sleep_for(200ms);
+
+  ASSERT_EQ(kill(daemon_pid(), SIGTERM), 0);
+  std::this_thread::sleep_for(300ms);
+  int status = 0;
+  EXPECT_EQ(waitpid(daemon_pid(), &status, WNOHANG), 0) << "ecomd exited with a request in flight";
+  int late = Connect(port());
+  EXPECT_LT(late, 0) << "ecomd still accepts connections after SIGTERM";
+  if (late >= 0) ::close(late);
+
+  SendAll(fd, body.substr(10));
+  std::string response = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(response.rfind("HTTP/1.1 201", 0), 0u) << response;
+  EXPECT_EQ(WaitForExit(10s), 0);
+  EXPECT_NE(DaemonLog().find("\"msg\":\"stopped\""), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, ProcessTest, ::testing::ValuesIn(TestStores()),
+                         [](const auto& info) { return info.param; });
+
+// Runs ecomd to completion; its exit code and what it printed.
+std::pair<int, std::string> RunEcomd(const std::vector<std::string>& args) {
+  char templ[] = "/tmp/ecomd-run-XXXXXX";
+  int fd = mkstemp(templ);
+  std::vector<std::string> all = {EcomdPath()};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  ::close(fd);
+  int status = 0;
+  for (int i = 0; i < 3000 && waitpid(pid, &status, WNOHANG) != pid; ++i)
+    std::this_thread::sleep_for(10ms);
+  if (!WIFEXITED(status)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  std::ifstream in(templ);
+  std::stringstream out;
+  out << in.rdbuf();
+  ::unlink(templ);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out.str()};
+}
+
+TEST(EcomdStartTest, RefusesToStartOnAnUnmigratedStoreWithNoMigrate) {
+  char dir[] = "/tmp/ecomd-nomigrate-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  auto [code, output] = RunEcomd({"--db", std::string("sqlite://") + dir + "/empty.db", "--listen",
+                                  "127.0.0.1:0", "--no-migrate"});
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("schema is not current"), std::string::npos) << output;
+  EXPECT_EQ(output.find("\"msg\":\"listening\""), std::string::npos) << output;
+}
+
+TEST(EcomdStartTest, BadConfigurationExitsTwo) {
+  auto [code, output] = RunEcomd({"--listen", "nowhere"});
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_NE(output.find("http.listen"), std::string::npos) << output;
+
+  auto [flag_code, flag_output] = RunEcomd({"--no-such-flag"});
+  EXPECT_EQ(flag_code, 2) << flag_output;
+}
+
+TEST(EcomdStartTest, MissingConfigFileExitsTwo) {
+  auto [code, output] = RunEcomd({"--config", "/nonexistent/ecom.yaml"});
+  EXPECT_EQ(code, 2) << output;
+}
+
+}  // namespace
+}  // namespace ecom::daemon::testing
