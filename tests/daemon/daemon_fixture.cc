@@ -121,13 +121,13 @@ void DaemonTest::TearDown() {
   inventory_.reset();
   api_keys_.reset();
   db_.reset();
+  if (!dir_.empty()) std::filesystem::remove_all(dir_);
   if (!pg_schema_.empty()) {
     auto admin = store::Open(PgBaseUrl(), {.pool_size = 1});
     auto tx = admin->Begin(store::TxMode::kWrite);
     tx->Exec("DROP SCHEMA IF EXISTS " + pg_schema_ + " CASCADE");
     tx->Commit();
   }
-  if (!dir_.empty()) std::filesystem::remove_all(dir_);
 }
 
 bool DaemonTest::StartDaemon(const std::vector<std::string>& extra_args,

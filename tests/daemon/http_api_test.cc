@@ -208,6 +208,22 @@ TEST_P(HttpApiTest, HealthzAndReadyz) {
   EXPECT_EQ(ready.json["status"], "ready");
 }
 
+TEST_P(HttpApiTest, ReadyzIs503WhenTheSchemaIsBehindThisBuild) {
+  {
+    auto tx = db().Begin(store::TxMode::kWrite);
+    tx->Exec(
+        "DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM "
+        "schema_migrations)");
+    tx->Commit();
+  }
+  Response ready = Get("/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_EQ(ready.json["reason"], "not_ready");
+  EXPECT_EQ(ready.json["checks"]["store"], "ok");
+  EXPECT_NE(ready.json["checks"]["schema"], "ok");
+  EXPECT_EQ(Get("/healthz").status, 200);
+}
+
 TEST_P(HttpApiTest, MetricsCountRequestsByRoutePattern) {
   json p = CreateProduct(ProductBody("Counted", "C-1", 1));
   for (int i = 0; i < 3; ++i)

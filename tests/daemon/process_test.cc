@@ -80,13 +80,31 @@ TEST_P(ProcessTest, SigtermLetsTheRequestInFlightFinishThenExitsZero) {
   EXPECT_NE(DaemonLog().find("\"msg\":\"stopped\""), std::string::npos);
 }
 
+TEST_P(ProcessTest, PutWithoutContentLengthIsAnsweredAtOnce) {
+  // No Content-Length and no Transfer-Encoding: the request has no body, and
+  // the server must not wait for one.
+  int fd = Connect(port());
+  ASSERT_GE(fd, 0);
+  timeval timeout{.tv_sec = 3, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  SendAll(fd,
+          "PUT /v1/collections/none/products/none HTTP/1.1\r\nHost: localhost\r\n"
+          "Authorization: Bearer " +
+              admin_key_ + "\r\nConnection: close\r\n\r\n");
+  auto start = std::chrono::steady_clock::now();
+  std::string response = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(response.rfind("HTTP/1.1 404", 0), 0u) << response;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, ProcessTest, ::testing::ValuesIn(TestStores()),
                          [](const auto& info) { return info.param; });
 
 // Runs ecomd to completion; its exit code and what it printed.
 std::pair<int, std::string> RunEcomd(const std::vector<std::string>& args) {
-  char templ[] = "/tmp/ecomd-run-XXXXXX";
-  int fd = mkstemp(templ);
+  std::string templ = (std::filesystem::temp_directory_path() / "ecomd-run-XXXXXX").string();
+  int fd = mkstemp(templ.data());
   std::vector<std::string> all = {EcomdPath()};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -110,13 +128,13 @@ std::pair<int, std::string> RunEcomd(const std::vector<std::string>& args) {
   std::ifstream in(templ);
   std::stringstream out;
   out << in.rdbuf();
-  ::unlink(templ);
+  ::unlink(templ.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out.str()};
 }
 
 TEST(EcomdStartTest, RefusesToStartOnAnUnmigratedStoreWithNoMigrate) {
-  char dir[] = "/tmp/ecomd-nomigrate-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string dir = (std::filesystem::temp_directory_path() / "ecomd-nomigrate-XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
   auto [code, output] = RunEcomd({"--db", std::string("sqlite://") + dir + "/empty.db", "--listen",
                                   "127.0.0.1:0", "--no-migrate"});
   std::filesystem::remove_all(dir);

@@ -1,0 +1,43 @@
+// The services the daemon serves and one instance of each resource handler.
+#pragma once
+
+#include <tuple>
+
+#include "daemon/category_handler.h"
+#include "daemon/collection_handler.h"
+#include "daemon/health_handler.h"
+#include "daemon/inventory_handler.h"
+#include "daemon/metrics.h"
+#include "daemon/product_handler.h"
+#include "ecom/catalog/catalog_service.h"
+#include "ecom/inventory/inventory_service.h"
+#include "ecom/store/database.h"
+
+namespace ecom::daemon {
+
+// Borrowed; every one must outlive the Handlers built from it.
+struct Services {
+  store::Database& db;
+  catalog::CatalogService& catalog;
+  inventory::InventoryService& inventory;
+  Metrics& metrics;
+};
+
+class Handlers {
+ public:
+  explicit Handlers(const Services& s)
+      : handlers_(ProductHandler(s.catalog), CategoryHandler(s.catalog),
+                  CollectionHandler(s.catalog), InventoryHandler(s.inventory),
+                  HealthHandler(s.db, s.metrics)) {}
+
+  template <typename H>
+  H& Get() {
+    return std::get<H>(handlers_);
+  }
+
+ private:
+  std::tuple<ProductHandler, CategoryHandler, CollectionHandler, InventoryHandler, HealthHandler>
+      handlers_;
+};
+
+}  // namespace ecom::daemon

@@ -1,0 +1,116 @@
+// JSON log lines through an asynchronous spdlog logger.
+#include "daemon/logging.h"
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "ecom/common/clock.h"
+
+namespace ecom::daemon {
+namespace {
+
+thread_local const std::string* t_request_id = nullptr;
+
+spdlog::level::level_enum ToSpd(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+const char* Name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "info";
+}
+
+std::shared_ptr<spdlog::logger>& Logger() {
+  // Until InitLogging runs (and in tests that never call it), a synchronous
+  // logger keeps Log() usable.
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto l = std::make_shared<spdlog::logger>("ecomd",
+                                              std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    l->set_pattern("%v");
+    return l;
+  }();
+  return logger;
+}
+
+}  // namespace
+
+void InitLogging(std::string_view level) {
+  // Request lines are written by one background thread so the request path
+  // never waits on stdout; when the queue is full callers block rather than
+  // losing lines.
+  spdlog::init_thread_pool(8192, 1);
+  auto logger = std::make_shared<spdlog::async_logger>(
+      "ecomd", std::make_shared<spdlog::sinks::stdout_sink_mt>(), spdlog::thread_pool(),
+      spdlog::async_overflow_policy::block);
+  logger->set_pattern("%v");
+  logger->set_level(spdlog::level::from_str(std::string(level)));
+  Logger() = logger;
+}
+
+void ShutdownLogging() {
+  // Drains the queue and joins the writer thread. The logger itself stays in
+  // place, so a thread that still logs afterwards does no harm.
+  Logger()->flush();
+  spdlog::shutdown();
+}
+
+bool LogEnabled(LogLevel level) {
+  auto& logger = Logger();
+  return logger && logger->should_log(ToSpd(level));
+}
+
+void Log(LogLevel level, std::string_view msg, nlohmann::ordered_json fields) {
+  auto& logger = Logger();
+  if (!logger || !logger->should_log(ToSpd(level))) return;
+  nlohmann::ordered_json line = nlohmann::ordered_json::object();
+  line["time"] = FormatTime(
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+  line["level"] = Name(level);
+  line["msg"] = msg;
+  if (fields.is_object())
+    for (auto& [key, value] : fields.items()) line[key] = std::move(value);
+  if (t_request_id && !line.contains("request_id")) line["request_id"] = *t_request_id;
+  logger->log(ToSpd(level), DumpJson(line));
+}
+
+RequestLogScope::RequestLogScope(const std::string& request_id) : previous_(t_request_id) {
+  t_request_id = &request_id;
+}
+
+RequestLogScope::~RequestLogScope() { t_request_id = previous_; }
+
+const std::string* RequestLogScope::Current() { return t_request_id; }
+
+std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string DumpJson(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+}  // namespace ecom::daemon

@@ -1,0 +1,182 @@
+// ecomd: the ecom HTTP API daemon. Reads flags and configuration, opens and
+// migrates the store, serves until SIGTERM or SIGINT.
+//
+// Exit codes: 0 stopped cleanly; 1 could not start (store unreachable, schema
+// not current, address in use); 2 bad flags or configuration.
+#include <pthread.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "daemon/handlers.h"
+#include "daemon/logging.h"
+#include "daemon/metrics.h"
+#include "daemon/router.h"
+#include "daemon/server.h"
+#include "ecom/auth/api_key_service.h"
+#include "ecom/catalog/catalog_service.h"
+#include "ecom/common/config.h"
+#include "ecom/inventory/inventory_service.h"
+#include "ecom/store/database.h"
+#include "ecom/store/migrate.h"
+
+namespace {
+
+using ecom::daemon::Log;
+using ecom::daemon::LogLevel;
+
+constexpr int kExitOk = 0;
+constexpr int kExitStartFailure = 1;
+constexpr int kExitUsage = 2;
+
+int Fail(const std::string& msg, nlohmann::ordered_json fields = nlohmann::ordered_json::object()) {
+  Log(LogLevel::kError, msg, std::move(fields));
+  ecom::daemon::ShutdownLogging();
+  return kExitStartFailure;
+}
+
+std::string ListenUrl(const std::string& host, int port) {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "http://" + h + ":" + std::to_string(port);
+}
+
+int Serve(const ecom::Config& config) {
+  auto clock = ecom::SystemClock();
+  auto ids = ecom::MakeIdGenerator(clock);
+
+  std::unique_ptr<ecom::store::Database> db;
+  try {
+    ecom::store::DatabaseOptions options;
+    options.pool_size = config.database_pool_size;
+    db = ecom::store::Open(config.database_url, options);
+  } catch (const std::exception& e) {
+    return Fail("cannot open the store", {{"error", e.what()}});
+  }
+  Log(LogLevel::kInfo, "store opened",
+      {{"database", db->description()}, {"pool_size", config.database_pool_size}});
+
+  try {
+    if (config.database_migrate_on_start) {
+      std::vector<int> applied = ecom::store::Migrate(*db, *clock);
+      if (!applied.empty()) Log(LogLevel::kInfo, "migrations applied", {{"versions", applied}});
+    }
+    ecom::store::SchemaStatus schema = ecom::store::GetSchemaStatus(*db);
+    if (!schema.up_to_date()) {
+      std::string advice = schema.current > schema.latest
+                               ? "the store is newer than this build; upgrade ecomd"
+                               : "run 'ecom db migrate' or start without --no-migrate";
+      return Fail("the store schema is not current",
+                  {{"current", schema.current}, {"expected", schema.latest}, {"advice", advice}});
+    }
+  } catch (const std::exception& e) {
+    return Fail("cannot migrate the store", {{"error", e.what()}});
+  }
+
+  ecom::catalog::CatalogService catalog(*db, clock, ids, config.shop_currency);
+  ecom::inventory::InventoryService inventory(*db, clock, ids);
+  ecom::auth::ApiKeyService api_keys(*db, clock, ids);
+
+  std::vector<std::string> route_labels;
+  for (std::size_t i = 0; i < ecom::daemon::Routes().size(); ++i)
+    route_labels.push_back(ecom::daemon::RouteName(i));
+  ecom::daemon::Metrics metrics(route_labels);
+  ecom::daemon::Handlers handlers({*db, catalog, inventory, metrics});
+  ecom::daemon::Router router(handlers, api_keys);
+  ecom::daemon::Server server(config, router, metrics, *ids);
+
+  auto port = server.Bind();
+  if (!port)
+    return Fail("cannot listen", {{"listen", config.http_listen}, {"error", port.error().message}});
+
+  // SIGTERM and SIGINT are blocked in every thread (main() blocked them before
+  // any thread started) and taken here with sigwait: a graceful stop runs as
+  // ordinary code, not in a signal handler. A second signal forces the exit.
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int signal = 0;
+    if (sigwait(&set, &signal) != 0 || done) return;
+    Log(LogLevel::kInfo, "stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    server.Stop();  // returns at once; Run() returns when requests in flight are done
+    if (sigwait(&set, &signal) != 0 || done) return;
+    Log(LogLevel::kWarn, "second signal: exiting without waiting for requests in flight");
+    ecom::daemon::ShutdownLogging();
+    std::_Exit(kExitStartFailure);
+  });
+
+  Log(LogLevel::kInfo, "listening",
+      {{"url", ListenUrl(server.host(), *port)}, {"host", server.host()}, {"port", *port}});
+  server.Run();
+
+  done = true;
+  pthread_kill(watcher.native_handle(), SIGTERM);  // wakes the watcher if no signal came
+  watcher.join();
+  Log(LogLevel::kInfo, "stopped");
+  ecom::daemon::ShutdownLogging();
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ecomd: the ecom HTTP API daemon.", "ecomd"};
+  std::string config_file, db_url, listen, log_level;
+  bool no_migrate = false;
+  app.add_option("--config", config_file, "Read settings from this ecom.yaml")->type_name("FILE");
+  app.add_option(
+         "--db", db_url,
+         "Database URL: sqlite:///path/file.db, a file path, or postgresql://... (database.url)")
+      ->type_name("URL");
+  app.add_option("--listen", listen,
+                 "HOST:PORT to listen on; port 0 picks a free port (http.listen)")
+      ->type_name("HOST:PORT");
+  app.add_flag(
+      "--no-migrate", no_migrate,
+      "Do not apply pending migrations at start; refuse to start unless the schema is current "
+      "(database.migrate_on_start=false)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error (log.level)")
+      ->type_name("LEVEL");
+  app.set_version_flag("--version", ECOM_VERSION);
+  app.footer(
+      "Settings come from defaults, then --config, then ECOM_* environment variables "
+      "(ECOM_DATABASE_URL, ECOM_HTTP_LISTEN, ...), then flags.\n"
+      "Exit codes: 0 stopped cleanly, 1 could not start, 2 bad flags or configuration.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+
+  ecom::ConfigSources sources;
+  sources.env = ecom::ProcessEnvironment();
+  if (app.count("--config")) sources.file = config_file;
+  if (app.count("--db")) sources.overrides["database.url"] = db_url;
+  if (app.count("--listen")) sources.overrides["http.listen"] = listen;
+  if (app.count("--log-level")) sources.overrides["log.level"] = log_level;
+  if (no_migrate) sources.overrides["database.migrate_on_start"] = "false";
+  auto loaded = ecom::LoadConfig(sources);
+  if (!loaded) {
+    std::cerr << "ecomd: " << loaded.error().message << "\n";
+    return kExitUsage;
+  }
+
+  // Block the stop signals before any thread exists, so that every thread
+  // inherits the mask and only the watcher in Serve() receives them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  ecom::daemon::InitLogging(loaded->config.log_level);
+  for (const auto& warning : loaded->warnings) Log(LogLevel::kWarn, warning);
+  return Serve(loaded->config);
+}
