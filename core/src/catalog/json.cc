@@ -139,6 +139,7 @@ void ReadVariant(const json& j, const std::string& path, const std::string& curr
   r.Get("id");  // accepted and ignored: ids are the server's
   r.Get("title");
   r.Get("availability");
+  r.Get("product_id");
   r.OptString("sku", v.sku);
   if (const json* opts = r.Get("options")) {
     if (!opts->is_array() || opts->size() > 3) {
@@ -204,6 +205,7 @@ nlohmann::json ToJson(const Variant& v, const JsonView& view) {
             {"title", v.Title()},
             {"options", std::move(options)},
             {"price", MoneyJson(v.price.amount, v.price.currency)},
+            {"product_id", v.product_id},
             {"compare_at_price", v.compare_at_price ? MoneyJson(*v.compare_at_price, v.price.currency) : json(nullptr)},
             {"barcode", v.barcode},
             {"weight_grams", v.weight_grams},

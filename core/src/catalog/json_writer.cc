@@ -140,6 +140,8 @@ void WriteVariant(Writer& w, const Variant& v, const JsonView& view) {
   }
   w.Key("price");
   w.Money(v.price.amount, v.price.currency);
+  w.Key("product_id");
+  w.Value(v.product_id);
   w.Key("requires_shipping");
   w.Value(v.requires_shipping);
   w.Key("sku");
