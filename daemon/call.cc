@@ -1,4 +1,4 @@
-// Request helpers: path and query parameters, JSON bodies, strict field readers.
+// Request helpers: path and query parameters and JSON bodies.
 #include "daemon/call.h"
 
 #include <charconv>
@@ -40,6 +40,14 @@ Reply Reply::Json(int status, const nlohmann::json& body) {
   Reply r;
   r.status = status;
   r.body = DumpJson(body);
+  r.content_type = kJsonContentType;
+  return r;
+}
+
+Reply Reply::RawJson(int status, std::string body) {
+  Reply r;
+  r.status = status;
+  r.body = std::move(body);
   r.content_type = kJsonContentType;
   return r;
 }
@@ -118,68 +126,6 @@ Result<std::optional<bool>> BoolParam(const Call& call, const std::string& name)
   if (*text == "true") return std::optional<bool>(true);
   if (*text == "false") return std::optional<bool>(false);
   return InvalidParam(name, "must be true or false");
-}
-
-JsonFields::JsonFields(const nlohmann::json& body) : body_(body) {
-  if (!body_.is_object()) errors_.push_back({"body", "must be a JSON object"});
-}
-
-bool JsonFields::Has(const std::string& name) const {
-  return body_.is_object() && body_.contains(name);
-}
-
-void JsonFields::Fail(const std::string& field, std::string message) {
-  errors_.push_back({field, std::move(message)});
-}
-
-std::optional<std::int64_t> JsonFields::Int(const std::string& name, bool required) {
-  if (!Has(name)) {
-    if (required && body_.is_object()) Fail(name, "is required");
-    return std::nullopt;
-  }
-  const auto& v = body_.at(name);
-  if (v.is_number_integer()) {
-    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
-      Fail(name, "is too large");
-      return std::nullopt;
-    }
-    return v.get<std::int64_t>();
-  }
-  Fail(name, "must be a whole number");
-  return std::nullopt;
-}
-
-std::optional<std::string> JsonFields::String(const std::string& name, bool required) {
-  if (!Has(name)) {
-    if (required && body_.is_object()) Fail(name, "is required");
-    return std::nullopt;
-  }
-  const auto& v = body_.at(name);
-  if (v.is_string()) return v.get<std::string>();
-  Fail(name, "must be a string");
-  return std::nullopt;
-}
-
-std::optional<std::optional<std::int64_t>> JsonFields::NullableInt(const std::string& name) {
-  if (!Has(name)) return std::nullopt;
-  if (body_.at(name).is_null()) return std::optional<std::int64_t>();
-  auto v = Int(name);
-  if (!v) return std::nullopt;
-  return std::optional<std::int64_t>(*v);
-}
-
-Status JsonFields::Check(std::initializer_list<std::string_view> known) {
-  if (body_.is_object()) {
-    for (const auto& [key, value] : body_.items()) {
-      bool found = false;
-      for (auto k : known) found = found || k == key;
-      if (!found) errors_.push_back({key, "is not a known field"});
-    }
-  }
-  if (errors_.empty()) return Ok();
-  std::string message = "the request body has " + std::to_string(errors_.size()) +
-                        (errors_.size() == 1 ? " problem" : " problems");
-  return Error::Invalid(std::move(message), std::move(errors_));
 }
 
 }  // namespace ecom::daemon

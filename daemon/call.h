@@ -47,6 +47,8 @@ struct Reply {
 
   // A JSON body (application/json; charset=utf-8).
   static Reply Json(int status, const nlohmann::json& body);
+  // A body already serialised as JSON.
+  static Reply RawJson(int status, std::string body);
   // No body (204, 304).
   static Reply Empty(int status);
   Reply& Header(std::string name, std::string value) {
@@ -93,28 +95,5 @@ Result<std::optional<std::int64_t>> IntParam(const Call& call, const std::string
                                              std::int64_t min);
 // `true` or `false`, or nullopt when absent.
 Result<std::optional<bool>> BoolParam(const Call& call, const std::string& name);
-
-// Strict readers for a JSON request object that has no mapping in core. Each
-// records a FieldError and returns nullopt when the member is present but of
-// the wrong type; absent members give nullopt without an error.
-class JsonFields {
- public:
-  explicit JsonFields(const nlohmann::json& body);
-
-  std::optional<std::int64_t> Int(const std::string& name, bool required = false);
-  std::optional<std::string> String(const std::string& name, bool required = false);
-  // A member that may be an integer or null: {} when absent, {{}} when null.
-  std::optional<std::optional<std::int64_t>> NullableInt(const std::string& name);
-  bool Has(const std::string& name) const;
-  void Fail(const std::string& field, std::string message);
-
-  // kInvalidArgument naming every problem (including unknown members, given
-  // the list of known ones), or Ok.
-  Status Check(std::initializer_list<std::string_view> known);
-
- private:
-  const nlohmann::json& body_;
-  std::vector<FieldError> errors_;
-};
 
 }  // namespace ecom::daemon

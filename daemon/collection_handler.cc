@@ -5,9 +5,19 @@
 #include "ecom/catalog/json.h"
 
 namespace ecom::daemon {
+namespace {
 
-Reply CollectionHandler::List(const Call&) {
-  auto collections = catalog_.ListCollections();
+// Callers with catalog:read see every product of a collection; the public
+// sees only active ones.
+catalog::CollectionMembers MembersFor(const Call& call) {
+  return call.caller().Has("catalog:read") ? catalog::CollectionMembers::kAll
+                                           : catalog::CollectionMembers::kActiveOnly;
+}
+
+}  // namespace
+
+Reply CollectionHandler::List(const Call& call) {
+  auto collections = catalog_.ListCollections(MembersFor(call));
   if (!collections) return Problem(collections.error());
   nlohmann::json items = nlohmann::json::array();
   for (const auto& c : *collections) items.push_back(catalog::ToJson(c));
@@ -15,7 +25,7 @@ Reply CollectionHandler::List(const Call&) {
 }
 
 Reply CollectionHandler::Get(const Call& call) {
-  auto collection = catalog_.GetCollection(call.Param("id"));
+  auto collection = catalog_.GetCollection(call.Param("id"), MembersFor(call));
   if (!collection) return Problem(collection.error());
   return Reply::Json(200, catalog::ToJson(*collection));
 }

@@ -11,6 +11,8 @@ class CollectionHandler {
  public:
   explicit CollectionHandler(catalog::CatalogService& catalog) : catalog_(catalog) {}
 
+  // GET: public; `product_ids` lists only active products unless the caller
+  // holds catalog:read.
   Reply List(const Call& call);
   Reply Get(const Call& call);
   Reply Create(const Call& call);

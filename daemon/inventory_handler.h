@@ -1,8 +1,6 @@
 // HTTP handlers for stock levels, adjustments and the ledger (/v1/inventory).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "daemon/call.h"
 #include "ecom/inventory/inventory_service.h"
 
@@ -15,7 +13,7 @@ class InventoryHandler {
 
   Reply GetLevel(const Call& call);
   // PUT: sets on-hand to a counted quantity, optionally compare-and-set
-  // (`expect`), and the low-stock threshold.
+  // (`expect`), and the low-stock threshold, in one transaction.
   Reply SetLevel(const Call& call);
   // POST .../adjustments: adds a signed delta with a reason.
   Reply Adjust(const Call& call);
@@ -24,11 +22,5 @@ class InventoryHandler {
  private:
   inventory::InventoryService& inventory_;
 };
-
-// {variant_id, sku, product_id, on_hand, reserved, available, tracked,
-//  inventory_policy, low_stock_threshold, low_stock, updated_at}
-nlohmann::json StockLevelJson(const inventory::StockLevel& level);
-// {id, variant_id, sku, delta, on_hand_after, reason, reference, actor, note, created_at}
-nlohmann::json LedgerEntryJson(const inventory::LedgerEntry& entry);
 
 }  // namespace ecom::daemon

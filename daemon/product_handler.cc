@@ -141,12 +141,18 @@ Reply ProductHandler::List(const Call& call) {
 
   auto page = catalog_.ListProducts(query);
   if (!page) return Problem(page.error());
+  // The hot path: products are written straight into the body, no document.
   catalog::JsonView view = ViewFor(call);
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& p : page->items) items.push_back(catalog::ToJson(p, view));
-  nlohmann::json next =
-      page->next_cursor ? nlohmann::json(*page->next_cursor) : nlohmann::json(nullptr);
-  return Reply::Json(200, {{"items", std::move(items)}, {"next_cursor", std::move(next)}});
+  std::string body = "{\"items\":[";
+  body.reserve(page->items.size() * 2048);
+  for (std::size_t i = 0; i < page->items.size(); ++i) {
+    if (i) body.push_back(',');
+    catalog::AppendJson(body, page->items[i], view);
+  }
+  body += "],\"next_cursor\":";
+  body += page->next_cursor ? nlohmann::json(*page->next_cursor).dump() : "null";
+  body.push_back('}');
+  return Reply::RawJson(200, std::move(body));
 }
 
 Reply ProductHandler::Get(const Call& call) {
@@ -158,8 +164,10 @@ Reply ProductHandler::Get(const Call& call) {
     return Problem(HiddenProduct(key));
   std::string etag = ETag(*product);
   if (NoneMatch(call.Header("If-None-Match"), etag)) return Reply::Empty(304).Header("ETag", etag);
-  return Reply::Json(200, catalog::ToJson(*product, catalog::JsonView{.staff = staff}))
-      .Header("ETag", etag);
+  std::string body;
+  body.reserve(4096);
+  catalog::AppendJson(body, *product, catalog::JsonView{.staff = staff});
+  return Reply::RawJson(200, std::move(body)).Header("ETag", etag);
 }
 
 Reply ProductHandler::Create(const Call& call) {
