@@ -1,6 +1,7 @@
 // The ceiling for the HTTP benchmark: cpp-httplib tuned as ecomd is (no
 // delay, a thread per connection, keep-alive), answering a fixed body.
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,10 +19,18 @@ int main(int argc, char** argv) {
   server.set_tcp_nodelay(true);
   server.set_keep_alive_max_count(100000);
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // cpp-httplib listens with a backlog of 5; listen again on its socket with a
+  // larger one, as ecomd does, so bursts of connections do not stall.
+  int listen_fd = -1;
+  server.set_socket_options([&](httplib::socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
   server.Get("/", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(body, "application/json");
   });
   if (!server.bind_to_port("127.0.0.1", port)) return 1;
+  if (listen_fd >= 0) ::listen(listen_fd, 4096);
   std::printf("ready\n");
   std::fflush(stdout);
   server.listen_after_bind();

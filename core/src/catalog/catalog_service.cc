@@ -292,20 +292,18 @@ Result<ProductPage> CatalogService::ListProducts(const ProductQuery& q) {
   std::string key_expr = sort == SortOrder::kTitle ? "p.title_key"
                          : sort == SortOrder::kPrice ? "p.price_min"
                          : sort == SortOrder::kRelevance ? "m.rank" : "p.id";
-  sql = "SELECT p.id, " + key_expr + " FROM products p";
-  if (text_query) sql += " JOIN (" + match + ") m ON m.product_id = p.id";
   std::string status_list;
   for (auto s : q.statuses) {
     if (!status_list.empty()) status_list += ", ";
     status_list += param(ToString(s));
   }
-  sql += " WHERE p.status IN (" + status_list + ")";
-  if (q.vendor) sql += " AND p.vendor = " + param(*q.vendor);
-  if (q.product_type) sql += " AND p.product_type = " + param(*q.product_type);
-  if (q.tag) sql += " AND EXISTS (SELECT 1 FROM product_tags t WHERE t.product_id = p.id AND t.tag = " + param(*q.tag) + ")";
+  std::string conds = "p.status IN (" + status_list + ")";
+  if (q.vendor) conds += " AND p.vendor = " + param(*q.vendor);
+  if (q.product_type) conds += " AND p.product_type = " + param(*q.product_type);
+  if (q.tag) conds += " AND EXISTS (SELECT 1 FROM product_tags t WHERE t.product_id = p.id AND t.tag = " + param(*q.tag) + ")";
   if (q.collection_id) {
     std::string c = param(*q.collection_id);
-    sql += " AND EXISTS (SELECT 1 FROM collection_products cp JOIN collections c ON c.id = cp.collection_id "
+    conds += " AND EXISTS (SELECT 1 FROM collection_products cp JOIN collections c ON c.id = cp.collection_id "
            "WHERE cp.product_id = p.id AND (c.id = " + c + " OR c.handle = " + c + "))";
   }
   if (q.category_id) {
@@ -318,47 +316,58 @@ Result<ProductPage> CatalogService::ListProducts(const ProductQuery& q) {
     }
     std::string lo = param(path);
     std::string hi = param(path + "\xF4\x8F\xBF\xBF");
-    sql += " AND p.category_id IN (SELECT id FROM categories WHERE path >= " + lo + " AND path < " + hi + ")";
+    conds += " AND p.category_id IN (SELECT id FROM categories WHERE path >= " + lo + " AND path < " + hi + ")";
   }
   if (q.price_min || q.price_max) {
-    sql += " AND EXISTS (SELECT 1 FROM variants pv WHERE pv.product_id = p.id";
-    if (q.price_min) sql += " AND pv.price >= CAST(" + param(std::to_string(*q.price_min)) + " AS BIGINT)";
-    if (q.price_max) sql += " AND pv.price <= CAST(" + param(std::to_string(*q.price_max)) + " AS BIGINT)";
-    sql += ")";
+    conds += " AND EXISTS (SELECT 1 FROM variants pv WHERE pv.product_id = p.id";
+    if (q.price_min) conds += " AND pv.price >= CAST(" + param(std::to_string(*q.price_min)) + " AS BIGINT)";
+    if (q.price_max) conds += " AND pv.price <= CAST(" + param(std::to_string(*q.price_max)) + " AS BIGINT)";
+    conds += ")";
   }
   if (q.in_stock)
-    sql += " AND EXISTS (SELECT 1 FROM variants sv JOIN inventory_levels sl ON sl.variant_id = sv.id "
+    conds += " AND EXISTS (SELECT 1 FROM variants sv JOIN inventory_levels sl ON sl.variant_id = sv.id "
            "WHERE sv.product_id = p.id AND (sl.tracked = 0 OR sl.allow_backorder = 1 OR sl.on_hand > sl.reserved))";
+  // Relevance is driven from the matches, each checked against the filters by
+  // primary key; the other orders walk products in index order.
+  std::string cursor_cond;
   if (cursor) {
     switch (sort) {
       case SortOrder::kTitle: {
         std::string k = param(cursor->key);
         std::string i = param(cursor->id);
-        sql += " AND (p.title_key > " + k + " OR (p.title_key = " + k + " AND p.id > " + i + "))";
+        cursor_cond = " AND (p.title_key > " + k + " OR (p.title_key = " + k + " AND p.id > " + i + "))";
         break;
       }
       case SortOrder::kPrice: {
         std::string k = "CAST(" + param(cursor->key) + " AS BIGINT)";
         std::string i = param(cursor->id);
-        sql += " AND (p.price_min > " + k + " OR (p.price_min = " + k + " AND p.id > " + i + "))";
+        cursor_cond = " AND (p.price_min > " + k + " OR (p.price_min = " + k + " AND p.id > " + i + "))";
         break;
       }
       case SortOrder::kNewest:
-        sql += " AND p.id < " + param(cursor->id);
+        cursor_cond = " AND p.id < " + param(cursor->id);
         break;
       case SortOrder::kRelevance: {
         std::string k = "CAST(" + param(cursor->key) + " AS BIGINT)";
         std::string i = param(cursor->id);
-        sql += " AND (m.rank < " + k + " OR (m.rank = " + k + " AND p.id > " + i + "))";
+        cursor_cond = " AND (m.rank < " + k + " OR (m.rank = " + k + " AND m.product_id > " + i + "))";
         break;
       }
     }
+  }
+  if (sort == SortOrder::kRelevance) {
+    sql = "SELECT m.product_id, m.rank FROM (" + match + ") m WHERE EXISTS (SELECT 1 FROM products p WHERE "
+          "p.id = m.product_id AND " + conds + ")" + cursor_cond;
+  } else {
+    sql = "SELECT p.id, " + key_expr + " FROM products p";
+    if (text_query) sql += " JOIN (" + match + ") m ON m.product_id = p.id";
+    sql += " WHERE " + conds + cursor_cond;
   }
   switch (sort) {
     case SortOrder::kTitle: sql += " ORDER BY p.title_key, p.id"; break;
     case SortOrder::kPrice: sql += " ORDER BY p.price_min, p.id"; break;
     case SortOrder::kNewest: sql += " ORDER BY p.id DESC"; break;
-    case SortOrder::kRelevance: sql += " ORDER BY m.rank DESC, p.id"; break;
+    case SortOrder::kRelevance: sql += " ORDER BY m.rank DESC, m.product_id"; break;
   }
   sql += " LIMIT " + std::to_string(q.limit + 1);
 
@@ -625,16 +634,16 @@ Result<Collection> CatalogService::CreateCollection(const CollectionInput& input
   });
 }
 
-Result<Collection> CatalogService::GetCollection(std::string_view id_or_handle) {
+Result<Collection> CatalogService::GetCollection(std::string_view id_or_handle, CollectionMembers members) {
   auto tx = db_.Begin(TxMode::kRead);
-  auto c = repo::LoadCollection(*tx, id_or_handle);
+  auto c = repo::LoadCollection(*tx, id_or_handle, members);
   if (!c) return Error::NotFound("collection_not_found", "no collection '" + std::string(id_or_handle) + "'");
   return std::move(*c);
 }
 
-Result<std::vector<Collection>> CatalogService::ListCollections() {
+Result<std::vector<Collection>> CatalogService::ListCollections(CollectionMembers members) {
   auto tx = db_.Begin(TxMode::kRead);
-  return repo::LoadCollections(*tx);
+  return repo::LoadCollections(*tx, members);
 }
 
 Result<Collection> CatalogService::AddToCollection(std::string_view collection, std::string_view product_id,

@@ -373,14 +373,19 @@ std::optional<std::string> CategoryPath(Transaction& tx, std::string_view id) {
 }
 
 namespace {
-void LoadCollectionProducts(Transaction& tx, Collection& c) {
-  auto rows = tx.Query("SELECT product_id FROM collection_products WHERE collection_id = $1 ORDER BY position, product_id",
+void LoadCollectionProducts(Transaction& tx, Collection& c, CollectionMembers members) {
+  auto rows = tx.Query(members == CollectionMembers::kAll
+                           ? "SELECT product_id FROM collection_products WHERE collection_id = $1 "
+                             "ORDER BY position, product_id"
+                           : "SELECT cp.product_id FROM collection_products cp JOIN products p ON p.id = cp.product_id "
+                             "WHERE cp.collection_id = $1 AND p.status = 'active' ORDER BY cp.position, cp.product_id",
                        {std::string_view(c.id)});
   while (rows->Next()) c.product_ids.push_back(rows->Text(0));
 }
 }  // namespace
 
-std::optional<Collection> LoadCollection(Transaction& tx, std::string_view id_or_handle) {
+std::optional<Collection> LoadCollection(Transaction& tx, std::string_view id_or_handle,
+                                         CollectionMembers members) {
   Collection c;
   {
     auto rows = tx.Query(
@@ -389,18 +394,18 @@ std::optional<Collection> LoadCollection(Transaction& tx, std::string_view id_or
     if (!rows->Next()) return std::nullopt;
     c = {rows->Text(0), rows->Text(1), rows->Text(2), rows->Text(3), {}, rows->Text(4), rows->Text(5)};
   }
-  LoadCollectionProducts(tx, c);
+  LoadCollectionProducts(tx, c, members);
   return c;
 }
 
-std::vector<Collection> LoadCollections(Transaction& tx) {
+std::vector<Collection> LoadCollections(Transaction& tx, CollectionMembers members) {
   std::vector<Collection> out;
   {
     auto rows = tx.Query("SELECT id, handle, title, description, created_at, updated_at FROM collections ORDER BY handle");
     while (rows->Next())
       out.push_back({rows->Text(0), rows->Text(1), rows->Text(2), rows->Text(3), {}, rows->Text(4), rows->Text(5)});
   }
-  for (auto& c : out) LoadCollectionProducts(tx, c);
+  for (auto& c : out) LoadCollectionProducts(tx, c, members);
   return out;
 }
 

@@ -46,7 +46,8 @@ std::vector<Category> LoadCategories(store::Transaction& tx);
 void InsertCategory(store::Transaction& tx, const Category& c, std::string_view path);
 std::optional<std::string> CategoryPath(store::Transaction& tx, std::string_view id);
 
-std::optional<Collection> LoadCollection(store::Transaction& tx, std::string_view id_or_handle);
-std::vector<Collection> LoadCollections(store::Transaction& tx);
+std::optional<Collection> LoadCollection(store::Transaction& tx, std::string_view id_or_handle,
+                                         CollectionMembers members = CollectionMembers::kAll);
+std::vector<Collection> LoadCollections(store::Transaction& tx, CollectionMembers members);
 
 }  // namespace ecom::catalog::repo

@@ -105,6 +105,25 @@ void RecordChange(Transaction& tx, IdGenerator& ids, const Clock& clock, const S
   RecordChange(out, ids, clock, before, after, reason, reference, note, actor);
 }
 
+Status CheckThreshold(std::optional<std::int64_t> threshold) {
+  if (threshold && *threshold < 0)
+    return Error::Invalid("threshold must not be negative", {{"low_stock_threshold", "must not be negative"}});
+  return Ok();
+}
+
+// Sets the threshold of a level known to exist, with its event.
+StockLevel SetThresholdInTx(Transaction& tx, IdGenerator& ids, const Clock& clock, std::string_view variant_id,
+                            std::optional<std::int64_t> threshold, const Actor& actor) {
+  tx.Exec("UPDATE inventory_levels SET low_stock_threshold = $2 WHERE variant_id = $1",
+          {variant_id, store::Nullable(threshold)});
+  StockLevel after = *FindLevel(tx, variant_id);
+  auto payload = LevelPayload(after);
+  payload["low_stock_threshold"] = threshold ? nlohmann::json(*threshold) : nlohmann::json(nullptr);
+  payload["actor"] = actor.id;
+  events::Append(tx, ids, clock, "stock.threshold_changed", "variant", after.variant_id, std::move(payload));
+  return after;
+}
+
 }  // namespace
 
 const char* ToString(StockReason r) { return kReasonNames[static_cast<int>(r)]; }
@@ -184,15 +203,24 @@ Result<bool> InventoryService::SetOnHandInTx(Transaction& tx, IdGenerator& ids, 
 Result<StockLevel> InventoryService::SetOnHand(std::string_view sku_or_id, std::int64_t quantity,
                                                std::optional<std::int64_t> expect, StockReason reason,
                                                std::string note, const Actor& actor) {
-  if (reason != StockReason::kCount && reason != StockReason::kCorrection)
+  return SetOnHand(sku_or_id, StockCount{quantity, expect, reason, std::move(note), std::nullopt}, actor);
+}
+
+Result<StockLevel> InventoryService::SetOnHand(std::string_view sku_or_id, const StockCount& count,
+                                               const Actor& actor) {
+  if (count.reason != StockReason::kCount && count.reason != StockReason::kCorrection)
     return Error::Invalid("an absolute count is recorded as count or correction",
                           {{"reason", "must be count or correction"}});
+  if (count.low_stock_threshold) ECOM_TRY(CheckThreshold(*count.low_stock_threshold));
   return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<StockLevel> {
     ECOM_ASSIGN_OR_RETURN(StockLevel before, RequireLevel(tx, sku_or_id));
-    if (expect && before.on_hand != *expect)
+    if (count.expect && before.on_hand != *count.expect)
       return Error::Conflict("on_hand_changed", "on hand is " + std::to_string(before.on_hand) +
-                                                    ", not the expected " + std::to_string(*expect));
-    ECOM_TRY(SetOnHandInTx(tx, *ids_, *clock_, before.variant_id, quantity, reason, "", note, actor));
+                                                    ", not the expected " + std::to_string(*count.expect));
+    ECOM_TRY(SetOnHandInTx(tx, *ids_, *clock_, before.variant_id, count.quantity, count.reason, "", count.note,
+                           actor));
+    if (count.low_stock_threshold)
+      return SetThresholdInTx(tx, *ids_, *clock_, before.variant_id, *count.low_stock_threshold, actor);
     return RequireLevel(tx, before.variant_id);
   });
 }
@@ -243,19 +271,10 @@ Result<StockLevel> InventoryService::Release(std::string_view sku_or_id, std::in
 Result<StockLevel> InventoryService::SetLowStockThreshold(std::string_view sku_or_id,
                                                           std::optional<std::int64_t> threshold,
                                                           const Actor& actor) {
-  if (threshold && *threshold < 0)
-    return Error::Invalid("threshold must not be negative", {{"low_stock_threshold", "must not be negative"}});
+  ECOM_TRY(CheckThreshold(threshold));
   return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<StockLevel> {
     ECOM_ASSIGN_OR_RETURN(StockLevel level, RequireLevel(tx, sku_or_id));
-    tx.Exec("UPDATE inventory_levels SET low_stock_threshold = $2 WHERE variant_id = $1",
-            {std::string_view(level.variant_id), store::Nullable(threshold)});
-    ECOM_ASSIGN_OR_RETURN(StockLevel after, RequireLevel(tx, level.variant_id));
-    auto payload = LevelPayload(after);
-    payload["low_stock_threshold"] = threshold ? nlohmann::json(*threshold) : nlohmann::json(nullptr);
-    payload["actor"] = actor.id;
-    events::Append(tx, *ids_, *clock_, "stock.threshold_changed", "variant", after.variant_id,
-                   std::move(payload));
-    return after;
+    return SetThresholdInTx(tx, *ids_, *clock_, level.variant_id, threshold, actor);
   });
 }
 

@@ -118,6 +118,10 @@ struct CategoryInput {
   std::optional<std::string> parent_id;
 };
 
+// Which of a collection's products it lists: every product for staff, only
+// active ones for the public, who must not learn of drafts or archived ones.
+enum class CollectionMembers { kActiveOnly, kAll };
+
 struct CollectionInput {
   std::string handle;
   std::string title;
@@ -161,8 +165,10 @@ class CatalogService {
   Result<std::vector<Category>> ListCategories();
 
   Result<Collection> CreateCollection(const CollectionInput& input, const Actor& actor);
-  Result<Collection> GetCollection(std::string_view id_or_handle);
-  Result<std::vector<Collection>> ListCollections();
+  Result<Collection> GetCollection(std::string_view id_or_handle,
+                                   CollectionMembers members = CollectionMembers::kActiveOnly);
+  Result<std::vector<Collection>> ListCollections(
+      CollectionMembers members = CollectionMembers::kActiveOnly);
   Result<Collection> AddToCollection(std::string_view collection, std::string_view product_id,
                                      const Actor& actor);
   Result<Collection> RemoveFromCollection(std::string_view collection, std::string_view product_id,

@@ -59,6 +59,18 @@ struct StockChange {
   std::string note;
 };
 
+// An absolute count for SetOnHand, and the threshold to set with it.
+struct StockCount {
+  std::int64_t quantity = 0;
+  // When set, the count is refused unless on-hand is exactly this now.
+  std::optional<std::int64_t> expect;
+  StockReason reason = StockReason::kCount;  // count or correction
+  std::string note;
+  // When set, the low-stock threshold becomes this (an inner nullopt clears
+  // it), in the same transaction as the count.
+  std::optional<std::optional<std::int64_t>> low_stock_threshold;
+};
+
 struct CountLine {
   std::string sku;
   std::int64_t quantity = 0;
@@ -91,6 +103,12 @@ class InventoryService {
   Result<StockLevel> SetOnHand(std::string_view sku_or_id, std::int64_t quantity,
                                std::optional<std::int64_t> expect, StockReason reason,
                                std::string note, const Actor& actor);
+  // The same, and with `count.low_stock_threshold` also sets the threshold:
+  // one transaction, so a refused count leaves the threshold unchanged too.
+  // kInvalidArgument for a negative threshold or a reason other than count or
+  // correction, before anything changes.
+  Result<StockLevel> SetOnHand(std::string_view sku_or_id, const StockCount& count,
+                               const Actor& actor);
 
   // Holds `quantity` for a checkout: one conditional update; kFailedPrecondition
   // `insufficient_stock` if not enough is available. Untracked variants are
