@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   // cpp-httplib listens with a backlog of 5; listen again on its socket with a
   // larger one, as ecomd does, so bursts of connections do not stall.
   int listen_fd = -1;
-  server.set_socket_options([&](httplib::socket_t sock) {
+  server.set_socket_options([&](socket_t sock) {
     httplib::default_socket_options(sock);
     listen_fd = sock;
   });
