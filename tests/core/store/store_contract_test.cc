@@ -1,6 +1,7 @@
 // The store contract: the same behaviour and error kinds on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "ecom/store/database.h"
@@ -102,9 +103,18 @@ TEST(StoreOpenTest, RejectsUnknownSchemes) {
   EXPECT_THROW(Open("mysql://localhost/db"), std::invalid_argument);
 }
 
+TEST(StoreOpenTest, AMissingFolderIsMadeOnFirstUse) {
+  testing::TempDir dir;
+  auto path = dir.path() / "var" / "ecom.db";
+  Open("sqlite://" + path.string());
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
 TEST(StoreOpenTest, AnUnreachableFileIsUnavailable) {
+  testing::TempDir dir;
+  std::ofstream(dir.path() / "a-file") << "not a folder";
   try {
-    Open("sqlite:///nonexistent-dir/deeper/ecom.db");
+    Open("sqlite://" + (dir.path() / "a-file" / "ecom.db").string());
     FAIL();
   } catch (const DbError& e) {
     EXPECT_EQ(e.kind(), DbError::Kind::kUnavailable);

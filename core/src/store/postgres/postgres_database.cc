@@ -2,9 +2,9 @@
 // pqxx connection is not thread-safe), each preparing statements once.
 #include "store/postgres/postgres_database.h"
 
+#include "store/connection_pool.h"
+
 #include <charconv>
-#include <condition_variable>
-#include <mutex>
 #include <pqxx/pqxx>
 #include <unordered_map>
 #include <vector>
@@ -173,13 +173,10 @@ class PostgresTransaction final : public Transaction {
 class PostgresDatabase final : public Database {
  public:
   PostgresDatabase(std::string url, DatabaseOptions options)
-      : url_(std::move(url)), options_(options) {
-    idle_.push_back(Connect());  // fail at start-up if the server is unreachable
-    ++open_count_;
-  }
+      : url_(std::move(url)), options_(options), pool_(options_.pool_size, [this] { return Connect(); }) {}
 
   std::unique_ptr<Transaction> Begin(TxMode mode) override {
-    return std::make_unique<PostgresTransaction>(this, Acquire(), mode);
+    return std::make_unique<PostgresTransaction>(this, pool_.Acquire(), mode);
   }
   Dialect dialect() const override { return Dialect::kPostgres; }
   std::string description() const override { return Redact(url_); }
@@ -198,37 +195,10 @@ class PostgresDatabase final : public Database {
     return {conn, [](void* p) { delete static_cast<Connection*>(p); }};
   }
 
-  std::unique_ptr<Connection> Acquire() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      if (!idle_.empty()) {
-        auto conn = std::move(idle_.back());
-        idle_.pop_back();
-        return conn;
-      }
-      if (open_count_ < options_.pool_size) {
-        ++open_count_;
-        lock.unlock();
-        try {
-          return Connect();
-        } catch (...) {
-          std::lock_guard relock(mu_);
-          --open_count_;
-          throw;
-        }
-      }
-      cv_.wait(lock);
-    }
-  }
-
   // Returns a connection to the pool; a null or broken one is dropped.
   void Release(std::unique_ptr<Connection> conn) {
-    {
-      std::lock_guard lock(mu_);
-      if (conn && conn->conn.is_open()) idle_.push_back(std::move(conn));
-      else --open_count_;
-    }
-    cv_.notify_one();
+    bool broken = conn && !conn->conn.is_open();
+    pool_.Release(std::move(conn), broken);
   }
 
  private:
@@ -243,10 +213,7 @@ class PostgresDatabase final : public Database {
 
   std::string url_;
   DatabaseOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-  int open_count_ = 0;
+  ConnectionPool<Connection> pool_;
 };
 
 PostgresTransaction::PostgresTransaction(PostgresDatabase* owner, std::unique_ptr<Connection> conn,

@@ -2,12 +2,12 @@
 // connection's prepared statements cached by SQL text.
 #include "store/sqlite/sqlite_database.h"
 
+#include "store/connection_pool.h"
+
 #include <sqlite3.h>
 
-#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -223,15 +223,14 @@ class SqliteTransaction final : public Transaction {
 class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(std::string path, DatabaseOptions options)
-      : path_(std::move(path)), options_(options) {
-    // Open one connection now so that a bad path fails at start-up, and so the
-    // WAL mode is set before any reader arrives.
-    idle_.push_back(std::make_unique<Connection>(path_, options_));
-    ++open_count_;
-  }
+      : path_(std::move(path)),
+        options_(options),
+        // The first connection opens at once: a bad path fails at start-up,
+        // and WAL mode is set before any reader arrives.
+        pool_(options_.pool_size, [this] { return std::make_unique<Connection>(path_, options_); }) {}
 
   std::unique_ptr<Transaction> Begin(TxMode mode) override {
-    return std::make_unique<SqliteTransaction>(this, Acquire(), mode);
+    return std::make_unique<SqliteTransaction>(this, pool_.Acquire(), mode);
   }
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string description() const override { return "sqlite://" + path_; }
@@ -239,46 +238,13 @@ class SqliteDatabase final : public Database {
     return {nullptr, [](void*) {}};
   }
 
-  std::unique_ptr<Connection> Acquire() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      if (!idle_.empty()) {
-        auto conn = std::move(idle_.back());
-        idle_.pop_back();
-        return conn;
-      }
-      if (open_count_ < options_.pool_size) {
-        ++open_count_;
-        lock.unlock();
-        try {
-          return std::make_unique<Connection>(path_, options_);
-        } catch (...) {
-          std::lock_guard relock(mu_);
-          --open_count_;
-          throw;
-        }
-      }
-      cv_.wait(lock);
-    }
-  }
-
   // Returns a connection to the pool; a null one was dropped as broken.
-  void Release(std::unique_ptr<Connection> conn) {
-    {
-      std::lock_guard lock(mu_);
-      if (conn) idle_.push_back(std::move(conn));
-      else --open_count_;
-    }
-    cv_.notify_one();
-  }
+  void Release(std::unique_ptr<Connection> conn) { pool_.Release(std::move(conn)); }
 
  private:
   std::string path_;
   DatabaseOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-  int open_count_ = 0;
+  ConnectionPool<Connection> pool_;
 };
 
 SqliteTransaction::SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> conn, TxMode mode)
