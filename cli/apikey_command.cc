@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "context.h"
+#include "ecom/auth/json.h"
 #include "exit_codes.h"
 #include "output.h"
 
@@ -18,21 +19,6 @@ struct CreateFlags {
   std::vector<std::string> scopes;
   std::string expires;
 };
-
-nlohmann::json Optional(const std::optional<std::string>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json();
-}
-
-nlohmann::json KeyJson(const auth::ApiKey& k) {
-  return {{"id", k.id},
-          {"name", k.name},
-          {"prefix", k.prefix},
-          {"scopes", k.scopes},
-          {"created_at", k.created_at},
-          {"expires_at", Optional(k.expires_at)},
-          {"last_used_at", Optional(k.last_used_at)},
-          {"revoked_at", Optional(k.revoked_at)}};
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -61,7 +47,7 @@ int RunCreate(Context& ctx, const CreateFlags& flags) {
   if (!created.ok()) return ReportError(created.error());
   const auth::ApiKey& k = created->key;
   if (ctx.json()) {
-    nlohmann::json out = KeyJson(k);
+    nlohmann::json out = auth::ToJson(k);
     out["secret"] = created->secret;
     PrintJson(out);
   } else {
@@ -81,7 +67,7 @@ int RunList(Context& ctx) {
   if (!keys.ok()) return ReportError(keys.error());
   if (ctx.json()) {
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& k : *keys) items.push_back(KeyJson(k));
+    for (const auto& k : *keys) items.push_back(auth::ToJson(k));
     PrintJson(items);
     return kExitOk;
   }
@@ -102,7 +88,7 @@ int RunRevoke(Context& ctx, const std::string& key) {
   auto revoked = ctx.api_keys().Revoke(key);
   if (!revoked.ok()) return ReportError(revoked.error());
   if (ctx.json())
-    PrintJson(KeyJson(*revoked));
+    PrintJson(auth::ToJson(*revoked));
   else
     fmt::print("revoked {} ({})\n", revoked->id, revoked->name);
   return kExitOk;

@@ -13,6 +13,7 @@
 #include "context.h"
 #include "ecom/common/csv.h"
 #include "ecom/common/text.h"
+#include "ecom/inventory/json.h"
 #include "exit_codes.h"
 #include "output.h"
 
@@ -42,38 +43,6 @@ struct HistoryFlags {
   std::string cursor;
 };
 
-nlohmann::json Optional(const std::optional<std::string>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json();
-}
-
-nlohmann::json LevelJson(const inventory::StockLevel& l) {
-  return {{"variant_id", l.variant_id},
-          {"sku", Optional(l.sku)},
-          {"product_id", l.product_id},
-          {"on_hand", l.on_hand},
-          {"reserved", l.reserved},
-          {"available", l.available},
-          {"tracked", l.tracked},
-          {"allow_backorder", l.allow_backorder},
-          {"low_stock_threshold",
-           l.low_stock_threshold ? nlohmann::json(*l.low_stock_threshold) : nlohmann::json()},
-          {"low_stock", l.low_stock},
-          {"updated_at", l.updated_at}};
-}
-
-nlohmann::json EntryJson(const inventory::LedgerEntry& e) {
-  return {{"id", e.id},
-          {"variant_id", e.variant_id},
-          {"sku", Optional(e.sku)},
-          {"delta", e.delta},
-          {"on_hand_after", e.on_hand_after},
-          {"reason", inventory::ToString(e.reason)},
-          {"reference", e.reference},
-          {"actor", e.actor},
-          {"note", e.note},
-          {"created_at", e.created_at}};
-}
-
 std::string Signed(std::int64_t n) { return n > 0 ? "+" + std::to_string(n) : std::to_string(n); }
 
 // "SKU-1: on hand 7, reserved 2, available 5"
@@ -84,7 +53,7 @@ void PrintLevelLine(const inventory::StockLevel& l) {
 
 int PrintLevel(Context& ctx, const inventory::StockLevel& level) {
   if (ctx.json())
-    PrintJson(LevelJson(level));
+    PrintJson(inventory::ToJson(level));
   else
     PrintLevelLine(level);
   return kExitOk;
@@ -95,7 +64,7 @@ int RunShow(Context& ctx, const std::string& sku) {
   if (!level.ok()) return ReportError(level.error());
   const auto& l = *level;
   if (ctx.json()) {
-    PrintJson(LevelJson(l));
+    PrintJson(inventory::ToJson(l));
     return kExitOk;
   }
   PrintFields(
@@ -139,9 +108,7 @@ int RunHistory(Context& ctx, const HistoryFlags& flags) {
   auto page = ctx.inventory().History(flags.sku, flags.limit, flags.cursor);
   if (!page.ok()) return ReportError(page.error());
   if (ctx.json()) {
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& e : page->items) items.push_back(EntryJson(e));
-    PrintJson({{"items", items}, {"next_cursor", Optional(page->next_cursor)}});
+    PrintJson(inventory::ToJson(*page));
     return kExitOk;
   }
   if (page->items.empty()) {

@@ -2,6 +2,9 @@
 // all-or-nothing count imports.
 #include <gmock/gmock.h>
 
+#include <set>
+#include <string>
+
 #include "cli/cli_test.h"
 
 namespace ecom::cli::testing {
@@ -24,6 +27,12 @@ TEST_P(StockCommandTest, ShowPrintsTheLevel) {
   EXPECT_EQ(level["on_hand"], 10);
   EXPECT_EQ(level["reserved"], 0);
   EXPECT_EQ(level["available"], 10);
+  EXPECT_EQ(level["inventory_policy"], "deny");
+  std::set<std::string> keys;
+  for (const auto& [key, value] : level.items()) keys.insert(key);
+  EXPECT_EQ(keys, (std::set<std::string>{"variant_id", "sku", "product_id", "on_hand", "reserved",
+                                         "available", "tracked", "inventory_policy",
+                                         "low_stock_threshold", "low_stock", "updated_at"}));
   std::string out = EcomOk({"stock", "show", "MUG-1"});
   EXPECT_THAT(out, HasSubstr("on hand:"));
   EXPECT_THAT(out, HasSubstr("10"));
