@@ -114,6 +114,30 @@ TEST_P(InventoryApiTest, TakingStockBelowWhatIsReservedIs409Reserved) {
   EXPECT_EQ(Get("/v1/inventory/TEE-1", inventory_read_key_).json["on_hand"], 5);
 }
 
+TEST_P(InventoryApiTest, ARefusedCountWithAThresholdChangesNeither) {
+  ASSERT_EQ(Adjust("TEE-1", 5).status, 201);
+  ASSERT_TRUE(inventory().Reserve("TEE-1", 4).ok());
+  Response r = Put("/v1/inventory/TEE-1", {{"on_hand", 3}, {"low_stock_threshold", 2}},
+                   inventory_write_key_);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json["reason"], "reserved");
+  Response level = Get("/v1/inventory/TEE-1", inventory_read_key_);
+  EXPECT_EQ(level.json["on_hand"], 5);
+  EXPECT_TRUE(level.json["low_stock_threshold"].is_null());
+}
+
+TEST_P(InventoryApiTest, CountBodyIsCheckedFieldByField) {
+  Response r = Put("/v1/inventory/TEE-1",
+                   {{"expect", "eight"}, {"reason", "sold"}, {"low_stock_threshold", "low"},
+                    {"extra", 1}},
+                   inventory_write_key_);
+  ASSERT_EQ(r.status, 400) << r.body;
+  std::set<std::string> fields;
+  for (const auto& e : r.json["errors"]) fields.insert(e["field"].get<std::string>());
+  EXPECT_EQ(fields, (std::set<std::string>{"on_hand", "expect", "reason", "low_stock_threshold",
+                                           "extra"}));
+}
+
 TEST_P(InventoryApiTest, AdjustmentBodyIsCheckedFieldByField) {
   Response r = Post("/v1/inventory/TEE-1/adjustments",
                     {{"delta", "ten"}, {"reason", "stolen"}, {"extra", 1}}, inventory_write_key_);

@@ -168,6 +168,32 @@ TEST_P(InventoryServiceTest, LowStockIsFlaggedAtTheThreshold) {
   EXPECT_TRUE(Level("MUG-1").low_stock);
 }
 
+TEST_P(InventoryServiceTest, ACountCanSetTheThresholdWithIt) {
+  StockCount count;
+  count.quantity = 4;
+  count.low_stock_threshold = std::optional<std::int64_t>(5);
+  auto r = inventory_.SetOnHand("MUG-1", count, actor_);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->on_hand, 4);
+  EXPECT_EQ(r->low_stock_threshold, 5);
+  EXPECT_TRUE(r->low_stock);
+}
+
+TEST_P(InventoryServiceTest, ARefusedCountLeavesTheThresholdUnchangedToo) {
+  ASSERT_TRUE(inventory_.Adjust({"MUG-1", 5, StockReason::kReceived}, actor_).ok());
+  ASSERT_TRUE(inventory_.SetLowStockThreshold("MUG-1", 2, actor_).ok());
+  ASSERT_TRUE(inventory_.Reserve("MUG-1", 4).ok());
+  StockCount count;
+  count.quantity = 3;  // below the 4 reserved
+  count.low_stock_threshold = std::optional<std::int64_t>(1);
+  auto r = inventory_.SetOnHand("MUG-1", count, actor_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(r.error().reason, "reserved");
+  EXPECT_EQ(Level("MUG-1").on_hand, 5);
+  EXPECT_EQ(Level("MUG-1").low_stock_threshold, 2);
+}
+
 TEST_P(InventoryServiceTest, CountImportIsAllOrNothing) {
   auto r = inventory_.ImportCounts({{"MUG-1", 5, 2}, {"GHOST", 1, 3}}, actor_);
   ASSERT_FALSE(r.ok());
