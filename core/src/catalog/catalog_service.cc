@@ -168,25 +168,7 @@ Result<Product> CatalogService::UpdateProduct(std::string_view id, const Product
       } else {
         for (const auto& img : current->images) next.images.push_back({img.url, img.alt});
       }
-      for (const auto& v : current->variants) {
-        VariantInput vi;
-        vi.sku = v.sku;
-        vi.options = v.options;
-        vi.price = v.price.amount;
-        vi.compare_at_price = v.compare_at_price;
-        vi.cost = v.cost;
-        vi.barcode = v.barcode;
-        vi.weight_grams = v.weight_grams;
-        vi.weight_unit = v.weight_unit;
-        vi.requires_shipping = v.requires_shipping;
-        vi.taxable = v.taxable;
-        vi.tax_code = v.tax_code;
-        vi.inventory_tracked = v.inventory_tracked;
-        vi.inventory_policy = v.inventory_policy;
-        vi.fulfillment_service = v.fulfillment_service;
-        vi.image_url = v.image_url;
-        next.variants.push_back(std::move(vi));
-      }
+      for (const auto& v : current->variants) next.variants.push_back(InputFromVariant(v));
       auto errors = ValidateProductInput(next);
       if (!errors.empty()) return Error::Invalid("the product is not valid", std::move(errors));
       if (next.handle != current->handle) {
@@ -435,22 +417,7 @@ Result<Product> CatalogService::AddVariant(std::string_view product_id, const Va
         return Error{ErrorCode::kAlreadyExists, "sku_taken", "SKU '" + *input.sku + "' is taken",
                      {{"sku", "'" + *input.sku + "' is taken"}}};
       std::string now = FormatTime(clock_->Now());
-      Variant v;
-      v.sku = input.sku;
-      v.options = input.options;
-      v.price = {input.price, currency_};
-      v.compare_at_price = input.compare_at_price;
-      v.cost = input.cost;
-      v.barcode = input.barcode;
-      v.weight_grams = input.weight_grams;
-      v.weight_unit = input.weight_unit;
-      v.requires_shipping = input.requires_shipping;
-      v.taxable = input.taxable;
-      v.tax_code = input.tax_code;
-      v.inventory_tracked = input.inventory_tracked;
-      v.inventory_policy = input.inventory_policy;
-      v.fulfillment_service = input.fulfillment_service;
-      v.image_url = input.image_url;
+      Variant v = VariantFromInput(input, currency_);
       v.id = ids_->Next("var");
       v.product_id = current->id;
       v.position = static_cast<int>(index + 1);
@@ -508,17 +475,7 @@ Result<Product> CatalogService::UpdateVariant(std::string_view sku_or_id, const 
       for (std::size_t i = 0; i < product->variants.size(); ++i) {
         const Variant& src = product->variants[i].id == v.id ? v : product->variants[i];
         if (src.id == v.id) index = i;
-        VariantInput vi;
-        vi.sku = src.sku;
-        vi.options = src.options;
-        vi.price = src.price.amount;
-        vi.compare_at_price = src.compare_at_price;
-        vi.cost = src.cost;
-        vi.weight_grams = src.weight_grams;
-        vi.weight_unit = src.weight_unit;
-        vi.barcode = src.barcode;
-        vi.image_url = src.image_url;
-        next.variants.push_back(vi);
+        next.variants.push_back(InputFromVariant(src));
       }
       std::vector<FieldError> errors;
       std::string prefix = "variants[" + std::to_string(index) + "]";

@@ -39,26 +39,6 @@ nlohmann::json EventPayload(const Product& p) {
           {"status", ToString(p.status)}, {"version", p.version}, {"variants", std::move(variants)}};
 }
 
-Variant VariantFromInput(const VariantInput& in, const std::string& currency) {
-  Variant v;
-  v.sku = in.sku;
-  v.options = in.options;
-  v.price = {in.price, currency};
-  v.compare_at_price = in.compare_at_price;
-  v.cost = in.cost;
-  v.barcode = in.barcode;
-  v.weight_grams = in.weight_grams;
-  v.weight_unit = in.weight_unit;
-  v.requires_shipping = in.requires_shipping;
-  v.taxable = in.taxable;
-  v.tax_code = in.tax_code;
-  v.inventory_tracked = in.inventory_tracked;
-  v.inventory_policy = in.inventory_policy;
-  v.fulfillment_service = in.fulfillment_service;
-  v.image_url = in.image_url;
-  return v;
-}
-
 bool SameVariantFields(const Variant& a, const Variant& b) {
   return a.position == b.position && a.sku == b.sku && a.options == b.options && a.price == b.price &&
          a.compare_at_price == b.compare_at_price && a.cost == b.cost && a.barcode == b.barcode &&
@@ -91,6 +71,46 @@ std::vector<Image> MakeImages(IdGenerator& ids, const std::vector<ImageInput>& i
 }
 
 }  // namespace
+
+Variant VariantFromInput(const VariantInput& in, const std::string& currency) {
+  Variant v;
+  v.sku = in.sku;
+  v.options = in.options;
+  v.price = {in.price, currency};
+  v.compare_at_price = in.compare_at_price;
+  v.cost = in.cost;
+  v.barcode = in.barcode;
+  v.weight_grams = in.weight_grams;
+  v.weight_unit = in.weight_unit;
+  v.requires_shipping = in.requires_shipping;
+  v.taxable = in.taxable;
+  v.tax_code = in.tax_code;
+  v.inventory_tracked = in.inventory_tracked;
+  v.inventory_policy = in.inventory_policy;
+  v.fulfillment_service = in.fulfillment_service;
+  v.image_url = in.image_url;
+  return v;
+}
+
+VariantInput InputFromVariant(const Variant& v) {
+  VariantInput in;
+  in.sku = v.sku;
+  in.options = v.options;
+  in.price = v.price.amount;
+  in.compare_at_price = v.compare_at_price;
+  in.cost = v.cost;
+  in.barcode = v.barcode;
+  in.weight_grams = v.weight_grams;
+  in.weight_unit = v.weight_unit;
+  in.requires_shipping = v.requires_shipping;
+  in.taxable = v.taxable;
+  in.tax_code = v.tax_code;
+  in.inventory_tracked = v.inventory_tracked;
+  in.inventory_policy = v.inventory_policy;
+  in.fulfillment_service = v.fulfillment_service;
+  in.image_url = v.image_url;
+  return in;
+}
 
 std::vector<FieldError> ValidateProductInput(const ProductInput& in) {
   std::vector<FieldError> errors;

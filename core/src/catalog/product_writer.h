@@ -42,6 +42,10 @@ struct WriteContext {
 // event when nothing differs). The input must have passed validation.
 Result<UpsertOutcome> WriteProduct(const WriteContext& ctx, const ProductInput& input, bool upsert);
 
+// A variant as stored, from its description in the shop currency, and back.
+Variant VariantFromInput(const VariantInput& in, const std::string& currency);
+VariantInput InputFromVariant(const Variant& v);
+
 // Finds or creates the category tree for a path of names; returns the leaf id.
 std::string EnsureCategoryPath(const WriteContext& ctx, const std::vector<std::string>& names);
 
