@@ -125,6 +125,12 @@ class Database {
   // Where it points, with any password removed; safe to log.
   virtual std::string description() const = 0;
 
+  // After a bulk write: folds the write-ahead log back into the database so
+  // readers do not search a large log (SQLite: a passive checkpoint, which
+  // never waits; once the log is fully copied readers skip it). A no-op where
+  // the store manages this itself.
+  virtual void CheckpointLog() {}
+
   // Takes an exclusive, cross-process lock for schema migration, held until
   // the returned object is destroyed (PostgreSQL: an advisory lock; SQLite:
   // the write lock of the transaction used to migrate is enough, so this is

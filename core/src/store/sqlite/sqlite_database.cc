@@ -238,6 +238,16 @@ class SqliteDatabase final : public Database {
     return {nullptr, [](void*) {}};
   }
 
+  void CheckpointLog() override {
+    auto conn = pool_.Acquire();
+    try {
+      conn->Run("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch (const DbError&) {
+      // The store is busy: automatic checkpoints fold the log back later.
+    }
+    pool_.Release(std::move(conn));
+  }
+
   // Returns a connection to the pool; a null one was dropped as broken.
   void Release(std::unique_ptr<Connection> conn) { pool_.Release(std::move(conn)); }
 
