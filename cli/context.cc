@@ -131,4 +131,21 @@ auth::ApiKeyService& Context::api_keys() {
   return *api_keys_;
 }
 
+const std::shared_ptr<auth::PasswordHasher>& Context::hasher() {
+  // The product's argon2id parameters, so that a hash made here is one the
+  // daemon need not replace at the next login.
+  if (!hasher_) hasher_ = std::make_shared<auth::PasswordHasher>();
+  return hasher_;
+}
+
+auth::CustomerService& Context::customers() {
+  if (!customers_) customers_ = std::make_unique<auth::CustomerService>(*db_, clock_, ids_, hasher());
+  return *customers_;
+}
+
+auth::StaffService& Context::staff() {
+  if (!staff_) staff_ = std::make_unique<auth::StaffService>(*db_, clock_, ids_, hasher());
+  return *staff_;
+}
+
 }  // namespace ecom::cli

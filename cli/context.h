@@ -7,6 +7,9 @@
 #include <string>
 
 #include "ecom/auth/api_key_service.h"
+#include "ecom/auth/customer_service.h"
+#include "ecom/auth/password_hasher.h"
+#include "ecom/auth/staff_service.h"
 #include "ecom/catalog/catalog_service.h"
 #include "ecom/common/actor.h"
 #include "ecom/common/clock.h"
@@ -57,8 +60,13 @@ class Context {
   catalog::CatalogService& catalog();
   inventory::InventoryService& inventory();
   auth::ApiKeyService& api_keys();
+  auth::CustomerService& customers();
+  auth::StaffService& staff();
 
  private:
+  // One per run, shared by the services that hash passwords.
+  const std::shared_ptr<auth::PasswordHasher>& hasher();
+
   Context() = default;
 
   Config config_;
@@ -70,6 +78,9 @@ class Context {
   std::unique_ptr<catalog::CatalogService> catalog_;
   std::unique_ptr<inventory::InventoryService> inventory_;
   std::unique_ptr<auth::ApiKeyService> api_keys_;
+  std::shared_ptr<auth::PasswordHasher> hasher_;
+  std::unique_ptr<auth::CustomerService> customers_;
+  std::unique_ptr<auth::StaffService> staff_;
 };
 
 // What a parsed command runs once the store is open; returns the exit code.
@@ -98,5 +109,7 @@ void AddCatalogCommands(CLI::App& app, Invocation& invocation);
 void AddProductCommands(CLI::App& app, Invocation& invocation);
 void AddStockCommands(CLI::App& app, Invocation& invocation);
 void AddApiKeyCommands(CLI::App& app, Invocation& invocation);
+void AddStaffCommands(CLI::App& app, Invocation& invocation);
+void AddCustomerCommands(CLI::App& app, Invocation& invocation);
 
 }  // namespace ecom::cli

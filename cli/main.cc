@@ -52,7 +52,8 @@ std::string CommandPath(CLI::App& root, CLI::App* where) {
 
 int Main(int argc, char** argv) {
   CLI::App app{
-      "ecom: manage an ecom store from the command line (catalog, stock, API keys, schema).",
+      "ecom: manage an ecom store from the command line (catalog, stock, API keys, staff, "
+      "customers, schema).",
       "ecom"};
   app.footer(RootFooter());
   app.set_version_flag("--version", "ecom " ECOM_VERSION);
@@ -66,6 +67,8 @@ int Main(int argc, char** argv) {
   AddProductCommands(app, invocation);
   AddStockCommands(app, invocation);
   AddApiKeyCommands(app, invocation);
+  AddStaffCommands(app, invocation);
+  AddCustomerCommands(app, invocation);
 
   try {
     app.parse(argc, argv);

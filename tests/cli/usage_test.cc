@@ -17,7 +17,7 @@ class UsageTest : public CliTest {};
 TEST_P(UsageTest, HelpListsEveryNounAndTheExitCodes) {
   RunResult r = EcomRaw({"--help"});
   EXPECT_EQ(r.exit_code, kOk);
-  for (const char* noun : {"db", "catalog", "product", "stock", "apikey"})
+  for (const char* noun : {"db", "catalog", "product", "stock", "apikey", "staff", "customer"})
     EXPECT_THAT(r.out, HasSubstr(noun));
   EXPECT_THAT(r.out, HasSubstr("Exit codes"));
   EXPECT_THAT(r.out, HasSubstr("65"));

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "ecom/auth/principal.h"
 #include "ecom/common/text.h"
 
 namespace ecom::auth {
@@ -50,17 +51,7 @@ const std::vector<std::string>& KnownScopes() {
   return kScopes;
 }
 
-bool ApiKey::HasScope(std::string_view scope) const {
-  for (const auto& s : scopes) {
-    if (s == scope || s == "admin") return true;
-    // A write scope implies reading the same resource.
-    auto colon = scope.find(':');
-    if (colon != std::string_view::npos && scope.substr(colon + 1) == "read" &&
-        s == std::string(scope.substr(0, colon)) + ":write")
-      return true;
-  }
-  return false;
-}
+bool ApiKey::HasScope(std::string_view scope) const { return GrantsScope(scopes, scope); }
 
 ApiKeyService::ApiKeyService(store::Database& db, std::shared_ptr<Clock> clock, std::shared_ptr<IdGenerator> ids)
     : db_(db), clock_(std::move(clock)), ids_(std::move(ids)) {

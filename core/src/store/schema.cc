@@ -170,6 +170,85 @@ CREATE TABLE api_keys (
   revoked_at    TEXT
 );
 )SQL"},
+      {2, "customers, staff, sessions, password resets and auth throttling", R"SQL(
+-- A deleted customer keeps its row (orders refer to it) with the personal
+-- data erased: email, email_key, name and password_hash are cleared.
+CREATE TABLE customers (
+  id             TEXT PRIMARY KEY,
+  email          TEXT,
+  email_key      TEXT UNIQUE,
+  name           TEXT NOT NULL DEFAULT '',
+  password_hash  TEXT,
+  status         TEXT NOT NULL CHECK (status IN ('active', 'disabled', 'deleted')),
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL,
+  last_login_at  TEXT,
+  deleted_at     TEXT
+);
+
+CREATE TABLE customer_addresses (
+  id           TEXT PRIMARY KEY,
+  customer_id  TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  company      TEXT NOT NULL DEFAULT '',
+  line1        TEXT NOT NULL,
+  line2        TEXT NOT NULL DEFAULT '',
+  city         TEXT NOT NULL,
+  region       TEXT NOT NULL DEFAULT '',
+  postal_code  TEXT NOT NULL DEFAULT '',
+  country      TEXT NOT NULL,
+  phone        TEXT NOT NULL DEFAULT '',
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL
+);
+CREATE INDEX customer_addresses_by_customer ON customer_addresses (customer_id, id);
+
+CREATE TABLE staff (
+  id             TEXT PRIMARY KEY,
+  email          TEXT NOT NULL,
+  email_key      TEXT NOT NULL UNIQUE,
+  name           TEXT NOT NULL,
+  password_hash  TEXT NOT NULL,
+  role           TEXT NOT NULL,
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL,
+  last_login_at  TEXT,
+  disabled_at    TEXT
+);
+
+-- Bearer sessions of customers and staff. Only the SHA-256 digest of a token
+-- is kept; expires_at slides forward when the session is used.
+CREATE TABLE sessions (
+  id            TEXT PRIMARY KEY,
+  subject_kind  TEXT NOT NULL CHECK (subject_kind IN ('customer', 'staff')),
+  subject_id    TEXT NOT NULL,
+  token_hash    TEXT NOT NULL UNIQUE,
+  created_at    TEXT NOT NULL,
+  expires_at    TEXT NOT NULL,
+  last_used_at  TEXT NOT NULL,
+  revoked_at    TEXT
+);
+CREATE INDEX sessions_by_subject ON sessions (subject_kind, subject_id);
+
+CREATE TABLE password_resets (
+  id           TEXT PRIMARY KEY,
+  customer_id  TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  token_hash   TEXT NOT NULL UNIQUE,
+  created_at   TEXT NOT NULL,
+  expires_at   TEXT NOT NULL,
+  used_at      TEXT
+);
+CREATE INDEX password_resets_by_customer ON password_resets (customer_id);
+
+-- Failure counters for logins, registrations and reset requests, shared by
+-- every replica. throttle_key: login:acct:<email key>, login:ip:<address>, ...
+CREATE TABLE auth_throttle (
+  throttle_key     TEXT PRIMARY KEY,
+  failures         INTEGER NOT NULL,
+  last_failure_at  TEXT NOT NULL,
+  locked_until     TEXT
+);
+)SQL"},
   };
   return kMigrations;
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cassert>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -41,6 +43,10 @@ struct Error {
   std::string reason;
   std::string message;
   std::vector<FieldError> fields;
+  // For a throttle's kResourceExhausted or a shed kUnavailable: how long
+  // until a retry may succeed (the HTTP Retry-After). Unset when waiting
+  // would not help or nobody knows.
+  std::optional<std::chrono::seconds> retry_after{};
 
   static Error Invalid(std::string message, std::vector<FieldError> fields = {}) {
     return {ErrorCode::kInvalidArgument, "invalid_input", std::move(message), std::move(fields)};
