@@ -1,6 +1,8 @@
 // The catalog's SQL, written once for both dialects.
 #include "catalog/product_repository.h"
 
+#include "catalog/search.h"
+
 #include <nlohmann/json.hpp>
 #include <algorithm>
 #include <unordered_map>
@@ -203,7 +205,7 @@ std::string TitleKey(const std::string& title) {
 }
 }  // namespace
 
-void InsertProduct(store::BulkInserter& out, const Product& p) {
+void InsertProduct(store::BulkInserter& out, const Product& p, std::string_view indexed_terms) {
   std::int64_t price_min = 0, price_max = 0;
   for (std::size_t i = 0; i < p.variants.size(); ++i) {
     std::int64_t price = p.variants[i].price.amount;
@@ -217,12 +219,12 @@ void InsertProduct(store::BulkInserter& out, const Product& p) {
   out.Add("products",
           "id, handle, title, title_key, description, vendor, product_type, tags, status, seo_title, "
           "seo_description, option1_name, option2_name, option3_name, gift_card, published, category_id, "
-          "price_min, price_max, version, created_at, updated_at",
+          "price_min, price_max, version, created_at, updated_at, indexed_terms",
           {p.id, p.handle, p.title, TitleKey(p.title), p.description, p.vendor, p.product_type,
            nlohmann::json(p.tags).dump(), std::string(ToString(p.status)), p.seo_title, p.seo_description, opt(0),
            opt(1), opt(2), std::int64_t{p.gift_card}, std::int64_t{p.published},
            p.category_id ? store::OwnedValue(*p.category_id) : store::OwnedValue(nullptr), price_min, price_max,
-           p.version, p.created_at, p.updated_at});
+           p.version, p.created_at, p.updated_at, std::string(indexed_terms)});
   for (const auto& tag : p.tags) out.Add("product_tags", "product_id, tag", {p.id, tag});
   for (const auto& img : p.images)
     out.Add("product_images", "id, product_id, position, url, alt",
@@ -335,7 +337,7 @@ bool VariantHasLedgerRows(Transaction& tx, std::string_view variant_id) {
 
 void DeleteProductRows(Transaction& tx, std::string_view product_id) {
   // Children first, so the delete does not depend on cascade support.
-  tx.Exec("DELETE FROM search_terms WHERE product_id = $1", {product_id});
+  search::RemoveProduct(tx, product_id);
   tx.Exec("DELETE FROM product_tags WHERE product_id = $1", {product_id});
   tx.Exec("DELETE FROM product_images WHERE product_id = $1", {product_id});
   tx.Exec("DELETE FROM collection_products WHERE product_id = $1", {product_id});

@@ -25,7 +25,7 @@ std::optional<std::string> ProductIdOfVariant(store::Transaction& tx, std::strin
 
 // Adds a new product's rows (product, tags, images) and a new variant's rows
 // (variant and its stock level at `on_hand`); written when `out` flushes.
-void InsertProduct(store::BulkInserter& out, const Product& p);
+void InsertProduct(store::BulkInserter& out, const Product& p, std::string_view indexed_terms);
 void InsertVariant(store::BulkInserter& out, const Variant& v, std::int64_t on_hand, std::string_view now);
 // Rewrites product-level fields of an existing product.
 void UpdateProductRow(store::Transaction& tx, const Product& p);

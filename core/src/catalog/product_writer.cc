@@ -231,21 +231,26 @@ UpsertOutcome CreateNew(const WriteContext& ctx, const ProductInput& in, Product
   outcome.product_id = p.id;
   p.images = MakeImages(ctx.ids, in.images);
   p.variants = std::move(variants);
-  repo::InsertProduct(out, p);
+  search::WeightedTerms terms = search::TermsOf(p);
+  repo::InsertProduct(out, p, search::JoinTerms(terms));
+  // The event announces each variant with its opening stock and the ledger
+  // entry that explains it.
+  auto payload = EventPayload(p);
   for (std::size_t i = 0; i < p.variants.size(); ++i) {
     const Variant& v = p.variants[i];
     const auto& qty = in.variants[i].inventory_quantity;
     std::int64_t on_hand = v.inventory_tracked && qty ? *qty : 0;
     repo::InsertVariant(out, v, on_hand, now);
     ++outcome.variants_created;
+    auto& announced = payload["variants"][i];
+    announced["on_hand"] = on_hand;
     if (on_hand != 0) {
-      inventory::AddInitialStock(out, ctx.ids, ctx.clock, {v.id, v.sku, p.id, on_hand, "product " + p.handle, now},
-                                 ctx.actor);
+      announced["ledger_entry_id"] =
+          inventory::AddInitialStock(out, ctx.ids, {v.id, v.sku, p.id, on_hand, "product " + p.handle, now}, ctx.actor);
       ++outcome.stock_changes;
     }
   }
-  search::AddTerms(out, p);
-  auto payload = EventPayload(p);
+  search::AddPostings(out, p.id, terms);
   payload["actor"] = ctx.actor.id;
   events::AddEvent(out, events::Make(ctx.ids, ctx.clock, "product.created", "product", p.id, std::move(payload)));
   return outcome;

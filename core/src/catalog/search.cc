@@ -1,17 +1,14 @@
 // Search terms: extraction with weights, and the matching subquery.
 #include "catalog/search.h"
 
-#include <map>
+#include <algorithm>
 
 #include "ecom/common/text.h"
 
 namespace ecom::catalog::search {
 
-namespace {
-
-// Every folded term of the product with the weight of the best field it is in.
-std::map<std::string, int> WeightedTerms(const Product& p) {
-  std::map<std::string, int> weights;
+WeightedTerms TermsOf(const Product& p) {
+  WeightedTerms weights;
   auto add = [&](std::string_view text, int weight) {
     for (auto& term : FoldedTerms(text)) {
       if (term.size() > 64) continue;  // not a word anyone types
@@ -27,18 +24,65 @@ std::map<std::string, int> WeightedTerms(const Product& p) {
   return weights;
 }
 
+std::string JoinTerms(const WeightedTerms& terms) {
+  std::string out;
+  for (const auto& [term, weight] : terms) {
+    if (!out.empty()) out += ' ';
+    out += term;
+  }
+  return out;
+}
+
+namespace {
+
+// Deletes the postings of `product_id` recorded in its indexed_terms, through
+// the primary key, a few hundred terms per statement.
+void DeleteRecordedPostings(store::Transaction& tx, std::string_view product_id) {
+  std::string recorded;
+  {
+    auto rows = tx.Query("SELECT indexed_terms FROM products WHERE id = $1", {product_id});
+    if (!rows->Next()) return;
+    recorded = rows->Text(0);
+  }
+  std::vector<std::string_view> terms;
+  for (std::size_t start = 0; start < recorded.size();) {
+    std::size_t space = recorded.find(' ', start);
+    if (space == std::string::npos) space = recorded.size();
+    if (space > start) terms.push_back(std::string_view(recorded).substr(start, space - start));
+    start = space + 1;
+  }
+  constexpr std::size_t kPerStatement = 256;
+  for (std::size_t at = 0; at < terms.size(); at += kPerStatement) {
+    std::size_t n = std::min(kPerStatement, terms.size() - at);
+    std::vector<store::Value> params{product_id};
+    std::string sql = "DELETE FROM search_terms WHERE product_id = $1 AND term IN (";
+    for (std::size_t i = 0; i < n; ++i) {
+      sql += i ? ", $" : "$";
+      sql += std::to_string(i + 2);
+      params.emplace_back(terms[at + i]);
+    }
+    tx.Exec(sql + ")", params);
+  }
+}
+
 }  // namespace
 
 void IndexProduct(store::Transaction& tx, const Product& p) {
-  tx.Exec("DELETE FROM search_terms WHERE product_id = $1", {std::string_view(p.id)});
+  DeleteRecordedPostings(tx, p.id);
+  WeightedTerms terms = TermsOf(p);
   store::BulkInserter out(tx, 256);
-  AddTerms(out, p);
+  AddPostings(out, p.id, terms);
   out.Flush();
+  tx.Exec("UPDATE products SET indexed_terms = $2 WHERE id = $1", {std::string_view(p.id), JoinTerms(terms)});
 }
 
-void AddTerms(store::BulkInserter& out, const Product& p) {
-  for (auto& [term, weight] : WeightedTerms(p))
-    out.Add("search_terms", "term, product_id, weight", {term, p.id, std::int64_t{weight}});
+void AddPostings(store::BulkInserter& out, const std::string& product_id, const WeightedTerms& terms) {
+  for (const auto& [term, weight] : terms)
+    out.Add("search_terms", "term, product_id, weight", {term, product_id, std::int64_t{weight}});
+}
+
+void RemoveProduct(store::Transaction& tx, std::string_view product_id) {
+  DeleteRecordedPostings(tx, product_id);
 }
 
 std::vector<std::string> QueryTerms(std::string_view text) {

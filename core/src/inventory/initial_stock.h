@@ -19,9 +19,11 @@ struct InitialStock {
   std::string now;
 };
 
-// Adds the `count` ledger row and the stock.adjusted event that explain a new
-// variant's opening on-hand, so the ledger's sum equals the level.
-void AddInitialStock(store::BulkInserter& out, IdGenerator& ids, const Clock& clock, const InitialStock& stock,
-                     const Actor& actor);
+// Adds the `count` ledger row that explains a new variant's opening on-hand,
+// so the ledger's sum equals the level, and returns its id. No stock.adjusted
+// event: the product.created event that announces the variant carries its
+// opening on-hand and this ledger entry.
+std::string AddInitialStock(store::BulkInserter& out, IdGenerator& ids, const InitialStock& stock,
+                            const Actor& actor);
 
 }  // namespace ecom::inventory

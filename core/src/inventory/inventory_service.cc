@@ -77,16 +77,24 @@ bool GuardsAvailability(const StockLevel& s) { return s.tracked && !s.allow_back
 
 // Adds the ledger row and the event of one on-hand change, and the low-stock
 // event when this change crosses the threshold.
+// Adds a ledger row explaining a change to `level` (already changed by
+// `delta`); returns its id.
+std::string AddLedgerRow(store::BulkInserter& out, IdGenerator& ids, const StockLevel& level, std::int64_t delta,
+                         StockReason reason, std::string_view reference, std::string_view note, const Actor& actor) {
+  std::string id = ids.Next("led");
+  out.Add("stock_ledger",
+          "id, variant_id, sku, delta, on_hand_after, reason, reference, actor, note, created_at",
+          {id, level.variant_id, level.sku ? store::OwnedValue(*level.sku) : store::OwnedValue(nullptr), delta,
+           level.on_hand, std::string(ToString(reason)), std::string(reference), actor.id, std::string(note),
+           level.updated_at});
+  return id;
+}
+
 void RecordChange(store::BulkInserter& out, IdGenerator& ids, const Clock& clock, const StockLevel& before,
                   const StockLevel& after, StockReason reason, std::string_view reference,
                   std::string_view note, const Actor& actor) {
   std::int64_t delta = after.on_hand - before.on_hand;
-  std::string id = ids.Next("led");
-  out.Add("stock_ledger",
-          "id, variant_id, sku, delta, on_hand_after, reason, reference, actor, note, created_at",
-          {id, after.variant_id, after.sku ? store::OwnedValue(*after.sku) : store::OwnedValue(nullptr), delta,
-           after.on_hand, std::string(ToString(reason)), std::string(reference), actor.id, std::string(note),
-           after.updated_at});
+  std::string id = AddLedgerRow(out, ids, after, delta, reason, reference, note, actor);
   auto payload = LevelPayload(after);
   payload["delta"] = delta;
   payload["reason"] = ToString(reason);
@@ -361,17 +369,16 @@ Result<CountImportSummary> InventoryService::ImportCounts(const std::vector<Coun
   });
 }
 
-void AddInitialStock(store::BulkInserter& out, IdGenerator& ids, const Clock& clock, const InitialStock& stock,
-                     const Actor& actor) {
-  StockLevel before;
-  before.variant_id = stock.variant_id;
-  before.sku = stock.sku;
-  before.product_id = stock.product_id;
-  before.tracked = true;
-  before.updated_at = stock.now;
-  StockLevel after = before;
-  after.on_hand = after.available = stock.on_hand;
-  RecordChange(out, ids, clock, before, after, StockReason::kCount, stock.reference, "", actor);
+std::string AddInitialStock(store::BulkInserter& out, IdGenerator& ids, const InitialStock& stock,
+                            const Actor& actor) {
+  StockLevel level;
+  level.variant_id = stock.variant_id;
+  level.sku = stock.sku;
+  level.product_id = stock.product_id;
+  level.tracked = true;
+  level.on_hand = level.available = stock.on_hand;
+  level.updated_at = stock.now;
+  return AddLedgerRow(out, ids, level, stock.on_hand, StockReason::kCount, stock.reference, "", actor);
 }
 
 }  // namespace ecom::inventory

@@ -1,4 +1,4 @@
-// Buffered multi-row INSERTs.
+// Buffered bulk inserts.
 #include "store/bulk_insert.h"
 
 #include <algorithm>
@@ -6,10 +6,6 @@
 
 namespace ecom::store {
 namespace {
-
-// Both stores cap the number of bound parameters (SQLite 32766, PostgreSQL
-// 65535); stay well below either.
-constexpr std::size_t kMaxParams = 30000;
 
 std::size_t CountColumns(const char* columns) {
   return static_cast<std::size_t>(std::count(columns, columns + std::strlen(columns), ',')) + 1;
@@ -34,9 +30,9 @@ void BulkInserter::Add(const char* table, const char* columns, std::vector<Owned
   if (rows_per_statement_ == 1) {
     FlushTable(*t);
     buffered_ = 0;
-  } else if (t->rows >= rows_per_statement_ || t->values.size() + t->width > kMaxParams) {
+  } else if (t->rows >= rows_per_statement_) {
     // Write this table and every table first used before it (the rows it
-    // may refer to), so statements stay full-sized and keys always resolve.
+    // may refer to), so batches stay full-sized and keys always resolve.
     for (auto& earlier : tables_) {
       FlushTable(earlier);
       if (&earlier == t) break;
@@ -51,17 +47,6 @@ void BulkInserter::Flush() {
 
 void BulkInserter::FlushTable(Table& t) {
   if (t.rows == 0) return;
-  std::string sql = "INSERT INTO " + t.name + " (" + t.columns + ") VALUES ";
-  sql.reserve(sql.size() + t.values.size() * 6);
-  std::size_t n = 0;
-  for (std::size_t r = 0; r < t.rows; ++r) {
-    sql += r ? ", (" : "(";
-    for (std::size_t c = 0; c < t.width; ++c) {
-      if (c) sql += ", ";
-      sql += "$" + std::to_string(++n);
-    }
-    sql += ")";
-  }
   std::vector<Value> params;
   params.reserve(t.values.size());
   for (const auto& v : t.values) {
@@ -73,7 +58,7 @@ void BulkInserter::FlushTable(Table& t) {
         },
         v);
   }
-  tx_.Exec(sql, params);
+  tx_.InsertRows(t.name, t.columns, params);
   t.values.clear();
   t.rows = 0;
 }

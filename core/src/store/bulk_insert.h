@@ -1,6 +1,7 @@
-// Multi-row INSERTs for bulk writes (catalog import): rows are buffered per
-// table and written a few hundred at a time, in the order the tables were
-// first used, so foreign keys always point at rows already written.
+// Buffered inserts for bulk writes (catalog import): rows are kept per table
+// and written in batches through Transaction::InsertRows, in the order the
+// tables were first used, so foreign keys always point at rows already
+// written.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +20,8 @@ using OwnedValue = std::variant<std::nullptr_t, std::int64_t, double, std::strin
 // what was added, and before Commit().
 class BulkInserter {
  public:
-  // rows_per_statement = 1 writes each row at once (no buffering).
-  BulkInserter(Transaction& tx, std::size_t rows_per_statement);
+  // rows_per_batch = 1 writes each row at once (no buffering).
+  BulkInserter(Transaction& tx, std::size_t rows_per_batch);
   ~BulkInserter() = default;
 
   // Adds a row; `columns` must be the same for every row of a table.

@@ -1,7 +1,9 @@
 // The numbered, forward-only schema migrations of every domain. SQL is written
 // once; the few words the dialects spell differently are placeholders:
-//   {text_c}   a text column that sorts byte-wise (keyset pagination, prefixes)
-//   {real}     a double-precision column
+//   {text_c}         a text column that sorts byte-wise (keyset pagination, prefixes)
+//   {real}           a double-precision column
+//   {string_agg}     the aggregate joining text with a separator
+//   {without_rowid}  a table clustered by its primary key (SQLite only)
 #include "store/schema.h"
 
 namespace ecom::store {
@@ -249,6 +251,24 @@ CREATE TABLE auth_throttle (
   locked_until     TEXT
 );
 )SQL"},
+      {3, "search postings clustered by term, each product listing its own", R"SQL(
+-- A product records the terms it is indexed under, so reindexing or deleting
+-- it removes exactly its postings through the primary key. The postings need
+-- no by-product index and no foreign key then: each posting is one b-tree
+-- entry (SQLite: WITHOUT ROWID), written in the same transaction as its product.
+ALTER TABLE products ADD COLUMN indexed_terms TEXT NOT NULL DEFAULT '';
+UPDATE products SET indexed_terms = COALESCE(
+  (SELECT {string_agg}(s.term, ' ') FROM search_terms s WHERE s.product_id = products.id), '');
+CREATE TABLE search_postings (
+  term        {text_c} NOT NULL,
+  product_id  TEXT NOT NULL,
+  weight      INTEGER NOT NULL,
+  PRIMARY KEY (term, product_id)
+){without_rowid};
+INSERT INTO search_postings (term, product_id, weight) SELECT term, product_id, weight FROM search_terms;
+DROP TABLE search_terms;
+ALTER TABLE search_postings RENAME TO search_terms;
+)SQL"},
   };
   return kMigrations;
 }
@@ -262,6 +282,8 @@ std::string RenderForDialect(std::string_view sql, Dialect dialect) {
   bool pg = dialect == Dialect::kPostgres;
   replace("{text_c}", pg ? "TEXT COLLATE \"C\"" : "TEXT");
   replace("{real}", pg ? "DOUBLE PRECISION" : "REAL");
+  replace("{string_agg}", pg ? "string_agg" : "group_concat");
+  replace("{without_rowid}", pg ? "" : " WITHOUT ROWID");
   return out;
 }
 

@@ -32,6 +32,22 @@ TEST_P(CatalogTest, CreatingWritesTheEventInTheSameTransaction) {
   EXPECT_EQ(events[0].payload["handle"], "a");
 }
 
+TEST_P(CatalogTest, ANewVariantsOpeningStockTravelsInTheCreatedEvent) {
+  ProductInput in = Simple("a", "A", 100, "SKU-A");
+  in.variants[0].inventory_quantity = 7;
+  Create(in);
+  auto tx = db_->Begin(store::TxMode::kRead);
+  auto events = events::ReadUnpublished(*tx, 10);
+  ASSERT_EQ(events.size(), 1u);  // no separate stock.adjusted
+  const auto& variant = events[0].payload["variants"][0];
+  EXPECT_EQ(variant["on_hand"], 7);
+  auto ledger = tx->Query("SELECT id, delta, reason FROM stock_ledger");
+  ASSERT_TRUE(ledger->Next());
+  EXPECT_EQ(variant["ledger_entry_id"], ledger->Text(0));
+  EXPECT_EQ(ledger->Int(1), 7);
+  EXPECT_EQ(ledger->Text(2), "count");
+}
+
 TEST_P(CatalogTest, DuplicateHandleAndSkuAreRefused) {
   Create(Simple("a", "A", 100, "SKU-A"));
   auto same_handle = catalog_.CreateProduct(Simple("a", "Other", 100), actor_);

@@ -68,6 +68,26 @@ TEST_P(SearchTest, UpdatesReindex) {
   EXPECT_TRUE(Search("cotton").empty());
 }
 
+TEST_P(SearchTest, ReindexingAndDeletingLeaveNoPostingsBehind) {
+  auto postings = [&](const std::string& handle) {
+    auto tx = db_->Begin(store::TxMode::kRead);
+    auto rows = tx->Query(
+        "SELECT COUNT(*) FROM search_terms s JOIN products p ON p.id = s.product_id WHERE p.handle = $1",
+        {std::string_view(handle)});
+    rows->Next();
+    return rows->Int(0);
+  };
+  EXPECT_EQ(postings("tee"), 4);  // cotton, tee, coffeehouse, apparel
+  ProductPatch patch;
+  patch.title = "Espresso";
+  ASSERT_TRUE(catalog_.UpdateProduct("tee", patch, std::nullopt, actor_).ok());
+  EXPECT_EQ(postings("tee"), 3);  // espresso, coffeehouse, apparel
+  std::int64_t before = Count("search_terms");
+  ASSERT_TRUE(catalog_.DeleteProduct("tee", actor_).ok());
+  EXPECT_EQ(Count("search_terms"), before - 3);
+  EXPECT_TRUE(Search("coffeehouse").empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, SearchTest, ::testing::ValuesIn(testing::StoreKinds()),
                          [](const auto& info) { return info.param; });
 

@@ -69,6 +69,51 @@ TEST_P(StoreContractTest, NullsIntegersAndDoublesRoundTrip) {
   EXPECT_TRUE(rows->IsNull(2));
 }
 
+// A few rows go as one INSERT, many as a COPY on PostgreSQL: both roads must
+// carry every awkward value unchanged.
+TEST_P(StoreContractTest, InsertRowsCarriesAwkwardValuesUnchangedInSmallAndLargeBatches) {
+  const std::vector<std::optional<std::string>> texts = {
+      "plain", "tab\there", "new\nline\r\n", "back\\slash", "\\N", "", "quote'\"", "Crème brûlée — ½ kg",
+      std::nullopt};
+  for (std::size_t rows : {std::size_t{3}, std::size_t{200}}) {
+    SCOPED_TRACE(rows);
+    auto tx = db_->Begin(TxMode::kWrite);
+    tx->Exec("CREATE TABLE bulk (k BIGINT PRIMARY KEY, s TEXT, d DOUBLE PRECISION, f INTEGER)");
+    std::vector<Value> values;
+    for (std::size_t i = 0; i < rows; ++i) {
+      const auto& text = texts[i % texts.size()];
+      values.emplace_back(static_cast<std::int64_t>(i) - 100);
+      values.emplace_back(text ? Value(std::string_view(*text)) : Value(nullptr));
+      values.emplace_back(i * 0.25);
+      values.emplace_back(i % 2 == 0);
+    }
+    tx->InsertRows("bulk", "k, s, d, f", values);
+    auto read = tx->Query("SELECT k, s, d, f FROM bulk ORDER BY k");
+    for (std::size_t i = 0; i < rows; ++i) {
+      ASSERT_TRUE(read->Next());
+      const auto& text = texts[i % texts.size()];
+      EXPECT_EQ(read->Int(0), static_cast<std::int64_t>(i) - 100);
+      EXPECT_EQ(read->OptText(1), text) << "row " << i;
+      EXPECT_DOUBLE_EQ(read->Double(2), i * 0.25);
+      EXPECT_EQ(read->Int(3), i % 2 == 0 ? 1 : 0);
+    }
+    EXPECT_FALSE(read->Next());
+  }
+}
+
+TEST_P(StoreContractTest, InsertRowsReportsAUniqueViolationInALargeBatch) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  tx->Exec("CREATE TABLE bulk_uniq (k BIGINT PRIMARY KEY)");
+  std::vector<Value> values;
+  for (std::int64_t i = 0; i < 100; ++i) values.emplace_back(i % 99);  // 0 twice
+  try {
+    tx->InsertRows("bulk_uniq", "k", values);
+    FAIL() << "expected a unique violation";
+  } catch (const DbError& e) {
+    EXPECT_EQ(e.kind(), DbError::Kind::kUniqueViolation);
+  }
+}
+
 TEST_P(StoreContractTest, ConcurrentWritersAllCommitWithoutBusyErrors) {
   {
     auto tx = db_->Begin(TxMode::kWrite);

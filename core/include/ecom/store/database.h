@@ -90,6 +90,11 @@ class Transaction {
     return DoExec(sql, params);
   }
 
+  // Inserts rows into `table`: `columns` names them, comma-separated, and
+  // `values` holds the rows one after another (a multiple of the column
+  // count). Each store takes the fastest road it has: SQLite steps one
+  // prepared single-row INSERT per row; PostgreSQL streams a COPY.
+  virtual void InsertRows(std::string_view table, std::string_view columns, std::span<const Value> values) = 0;
   // Makes every change durable (SQLite: fsynced WAL; PostgreSQL: committed).
   virtual void Commit() = 0;
   // Tunes this transaction for writing many rows: PostgreSQL plans each

@@ -3,9 +3,11 @@
 #include "store/postgres/postgres_database.h"
 
 #include "store/connection_pool.h"
+#include "store/insert_sql.h"
 
 #include <charconv>
 #include <pqxx/pqxx>
+#include <pqxx/tablewriter>
 #include <unordered_map>
 #include <vector>
 
@@ -42,44 +44,57 @@ struct Connection {
   std::unordered_map<std::string, std::string> prepared;  // SQL -> statement name
 };
 
+// A value as libpq text; false for SQL NULL.
+bool ToText(const Value& v, std::string& out) {
+  return std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::nullptr_t>) {
+          return false;
+        } else {
+          if constexpr (std::is_same_v<T, std::int64_t>) {
+            out = std::to_string(x);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            out = x ? "1" : "0";
+          } else if constexpr (std::is_same_v<T, double>) {
+            char buf[32];
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+            out.assign(buf, end);
+          } else {
+            out = x;
+          }
+          return true;
+        }
+      },
+      v);
+}
+
+// Appends a value to a line of COPY's text format, escaping the characters
+// that format gives meaning to.
+void AppendCopyText(std::string& line, std::string_view text) {
+  for (char ch : text) {
+    switch (ch) {
+      case '\\': line += "\\\\"; break;
+      case '\n': line += "\\n"; break;
+      case '\r': line += "\\r"; break;
+      case '\t': line += "\\t"; break;
+      default: line += ch;
+    }
+  }
+}
+
 // Parameter values as libpq text, with null pointers for SQL NULL.
 class Params {
  public:
-  explicit Params(std::span<const Value> values) {
-    storage_.reserve(values.size());
-    for (const Value& v : values) {
-      std::visit(
-          [&](const auto& x) {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::nullptr_t>) {
-              storage_.emplace_back();
-              nulls_.push_back(true);
-              return;
-            } else if constexpr (std::is_same_v<T, std::int64_t>) {
-              storage_.push_back(std::to_string(x));
-            } else if constexpr (std::is_same_v<T, bool>) {
-              storage_.push_back(x ? "1" : "0");
-            } else if constexpr (std::is_same_v<T, double>) {
-              char buf[32];
-              auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
-              storage_.emplace_back(buf, end);
-            } else if constexpr (std::is_same_v<T, const char*>) {
-              storage_.emplace_back(x);
-            } else {
-              storage_.emplace_back(x);
-            }
-            nulls_.push_back(false);
-          },
-          v);
-    }
-    for (std::size_t i = 0; i < storage_.size(); ++i)
-      pointers_.push_back(nulls_[i] ? nullptr : storage_[i].c_str());
+  explicit Params(std::span<const Value> values) : storage_(values.size()) {
+    pointers_.reserve(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i)
+      pointers_.push_back(ToText(values[i], storage_[i]) ? storage_[i].c_str() : nullptr);
   }
   const std::vector<const char*>& pointers() const { return pointers_; }
 
  private:
   std::vector<std::string> storage_;
-  std::vector<bool> nulls_;
   std::vector<const char*> pointers_;
 };
 
@@ -129,6 +144,42 @@ class PostgresTransaction final : public Transaction {
   Dialect dialect() const override { return Dialect::kPostgres; }
   void PrepareForBulkWrite() override { Run("SET LOCAL plan_cache_mode = force_custom_plan", {}); }
 
+  // A few rows go as one multi-row INSERT; more stream through COPY, which
+  // the server parses far faster than bound parameters.
+  void InsertRows(std::string_view table, std::string_view columns, std::span<const Value> values) override {
+    std::vector<std::string> names = SplitColumns(columns);
+    std::size_t width = names.size();
+    std::size_t rows = values.size() / width;
+    if (rows == 0) return;
+    if (rows < kCopyThreshold) {
+      Run(InsertSql(table, columns, width, rows), values.first(rows * width));
+      return;
+    }
+    try {
+      // pqxx 6.4's stream_to cannot take a row whose width is known only at
+      // run time; tablewriter sends lines we format ourselves.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+      pqxx::tablewriter copy(*tx_, std::string(table), names.begin(), names.end());
+#pragma GCC diagnostic pop
+      std::string line, text;
+      for (std::size_t at = 0; at + width <= values.size(); at += width) {
+        line.clear();
+        for (std::size_t c = 0; c < width; ++c) {
+          if (c) line += '\t';
+          if (ToText(values[at + c], text)) AppendCopyText(line, text);
+          else line += "\\N";
+        }
+        copy.write_raw_line(line);
+      }
+      copy.complete();
+    } catch (const pqxx::failure& e) {
+      Translate(e);
+    } catch (const std::exception& e) {
+      Translate(e);
+    }
+  }
+
  protected:
   std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) override {
     return std::make_unique<PostgresRows>(Run(sql, params));
@@ -164,6 +215,8 @@ class PostgresTransaction final : public Transaction {
       Translate(e);
     }
   }
+
+  static constexpr std::size_t kCopyThreshold = 16;
 
   PostgresDatabase* owner_;
   std::unique_ptr<Connection> conn_;

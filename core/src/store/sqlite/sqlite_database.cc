@@ -3,6 +3,7 @@
 #include "store/sqlite/sqlite_database.h"
 
 #include "store/connection_pool.h"
+#include "store/insert_sql.h"
 
 #include <sqlite3.h>
 
@@ -188,6 +189,21 @@ class SqliteTransaction final : public Transaction {
     open_ = false;
   }
   Dialect dialect() const override { return Dialect::kSqlite; }
+
+  // One prepared single-row INSERT stepped per row: SQLite runs in-process,
+  // so a row costs a bind and a step, and no SQL text is built per batch.
+  void InsertRows(std::string_view table, std::string_view columns, std::span<const Value> values) override {
+    std::size_t width = SplitColumns(columns).size();
+    bool owned = false;
+    sqlite3_stmt* stmt = conn_->Prepare(InsertSql(table, columns, width, 1), &owned);
+    SqliteRows guard(conn_->handle(), stmt, owned);  // resets or finalizes it
+    for (std::size_t at = 0; at + width <= values.size(); at += width) {
+      Bind(conn_->handle(), stmt, values.subspan(at, width), /*copy=*/false);
+      int rc = sqlite3_step(stmt);
+      if (rc != SQLITE_DONE) Fail(conn_->handle(), rc, "insert into " + std::string(table));
+      sqlite3_reset(stmt);
+    }
+  }
 
  protected:
   std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) override {
