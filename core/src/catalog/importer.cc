@@ -104,10 +104,11 @@ Result<ImportReport> ImportCatalog(store::Database& db, std::shared_ptr<Clock> c
   if (!in) return Error::NotFound("file_not_found", "cannot open " + path);
   auto source = MakeSource(options.format, in, path, currency);
   auto tx = db.Begin(store::TxMode::kWrite);
-  // New products are written a few hundred rows per statement. With kSkip
-  // each product runs under its own savepoint, so rows are written at once.
+  // New products are written a few thousand rows at a time, across their
+  // tables. With kSkip each product runs under its own savepoint, so its rows
+  // are written at once.
   tx->PrepareForBulkWrite();
-  store::BulkInserter bulk(*tx, 400);
+  store::BulkInserter bulk(*tx, 4000);
   WriteContext ctx{*tx, *ids, *clock, currency, options.actor,
                    options.on_error == OnError::kAbort ? &bulk : nullptr};
   ParsedProduct product;

@@ -13,8 +13,8 @@ std::size_t CountColumns(const char* columns) {
 
 }  // namespace
 
-BulkInserter::BulkInserter(Transaction& tx, std::size_t rows_per_statement)
-    : tx_(tx), rows_per_statement_(std::max<std::size_t>(rows_per_statement, 1)) {}
+BulkInserter::BulkInserter(Transaction& tx, std::size_t rows_per_batch)
+    : tx_(tx), rows_per_batch_(std::max<std::size_t>(rows_per_batch, 1)) {}
 
 void BulkInserter::Add(const char* table, const char* columns, std::vector<OwnedValue> row) {
   Table* t = nullptr;
@@ -27,17 +27,7 @@ void BulkInserter::Add(const char* table, const char* columns, std::vector<Owned
   for (auto& v : row) t->values.push_back(std::move(v));
   ++t->rows;
   ++buffered_;
-  if (rows_per_statement_ == 1) {
-    FlushTable(*t);
-    buffered_ = 0;
-  } else if (t->rows >= rows_per_statement_) {
-    // Write this table and every table first used before it (the rows it
-    // may refer to), so batches stay full-sized and keys always resolve.
-    for (auto& earlier : tables_) {
-      FlushTable(earlier);
-      if (&earlier == t) break;
-    }
-  }
+  if (buffered_ >= rows_per_batch_) Flush();
 }
 
 void BulkInserter::Flush() {

@@ -1,7 +1,7 @@
 // Buffered inserts for bulk writes (catalog import): rows are kept per table
-// and written in batches through Transaction::InsertRows, in the order the
-// tables were first used, so foreign keys always point at rows already
-// written.
+// and, once a batch has gathered across all tables, written through
+// Transaction::InsertRows table by table, in the order the tables were first
+// used, so foreign keys always point at rows already written.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +40,7 @@ class BulkInserter {
   void FlushTable(Table& t);
 
   Transaction& tx_;
-  std::size_t rows_per_statement_;
+  std::size_t rows_per_batch_;  // rows buffered across all tables before a flush
   std::vector<Table> tables_;
   std::size_t buffered_ = 0;
 };

@@ -142,7 +142,12 @@ class PostgresTransaction final : public Transaction {
     }
   }
   Dialect dialect() const override { return Dialect::kPostgres; }
-  void PrepareForBulkWrite() override { Run("SET LOCAL plan_cache_mode = force_custom_plan", {}); }
+  // The tables grow far past what a cached plan was made for (a plan chosen
+  // while a table was nearly empty scans it), and no ANALYZE runs inside the
+  // transaction: our statements go unnamed, planned for their values each
+  // time. The foreign-key checks keep their cached plans, which are primary
+  // key lookups whatever the size.
+  void PrepareForBulkWrite() override { plan_each_time_ = true; }
 
   // A few rows go as one multi-row INSERT; more stream through COPY, which
   // the server parses far faster than bound parameters.
@@ -194,6 +199,8 @@ class PostgresTransaction final : public Transaction {
       Params p(params);
       // Past the cache's bound, statements run unprepared rather than filling
       // the server's per-connection statement cache.
+      if (plan_each_time_)
+        return tx_->exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(p.pointers()));
       if (conn_->prepared.size() >= 512) {
         auto it = conn_->prepared.find(std::string(sql));
         if (it == conn_->prepared.end())
@@ -217,6 +224,8 @@ class PostgresTransaction final : public Transaction {
   }
 
   static constexpr std::size_t kCopyThreshold = 16;
+
+  bool plan_each_time_ = false;
 
   PostgresDatabase* owner_;
   std::unique_ptr<Connection> conn_;
