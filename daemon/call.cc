@@ -58,6 +58,11 @@ Reply Reply::Empty(int status) {
   return r;
 }
 
+const std::string& Call::customer_id() const {
+  static const std::string kNone;
+  return caller_.principal && caller_.principal->is_customer() ? caller_.principal->id : kNone;
+}
+
 const std::string& Call::Param(std::string_view name) const {
   for (const auto& [key, value] : params_)
     if (key == name) return value;

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "ecom/auth/api_key_service.h"
+#include "ecom/auth/principal.h"
 #include "ecom/common/actor.h"
 #include "ecom/common/result.h"
 
@@ -20,23 +20,6 @@ namespace ecom::daemon {
 
 inline constexpr const char* kJsonContentType = "application/json; charset=utf-8";
 inline constexpr const char* kProblemContentType = "application/problem+json";
-
-// Who is calling: an authenticated API key, or an anonymous public caller.
-class Principal {
- public:
-  Principal() = default;
-  explicit Principal(auth::ApiKey key) : key_(std::move(key)) {}
-
-  bool authenticated() const { return key_.has_value(); }
-  // Whether the caller holds `scope` (`admin` implies every scope).
-  bool Has(std::string_view scope) const { return key_ && key_->HasScope(scope); }
-  // `apikey:<key id>`, or `anonymous`.
-  Actor actor() const { return Actor{key_ ? "apikey:" + key_->id : "anonymous"}; }
-  const std::optional<auth::ApiKey>& key() const { return key_; }
-
- private:
-  std::optional<auth::ApiKey> key_;
-};
 
 // What a handler answers. The server writes it out as is.
 struct Reply {
@@ -57,16 +40,44 @@ struct Reply {
   }
 };
 
+// Who sent a request, as the router established it before the handler runs.
+struct Caller {
+  std::optional<auth::Principal> principal;  // nullopt: anonymous
+  std::string token;        // the bearer token presented ("" if none); never log it
+  std::string client_addr;  // the socket peer, or the client behind a trusted proxy
+};
+
 // A request matched to a route. Valid for the duration of the handler call.
 class Call {
  public:
   using Params = std::vector<std::pair<std::string_view, std::string>>;
 
-  Call(const httplib::Request& http, const Principal& caller, Params params)
+  Call(const httplib::Request& http, const Caller& caller, Params params)
       : http_(http), caller_(caller), params_(std::move(params)) {}
 
   const httplib::Request& http() const { return http_; }
-  const Principal& caller() const { return caller_; }
+
+  // The authenticated principal, or nullptr for an anonymous caller.
+  const auth::Principal* principal() const {
+    return caller_.principal ? &*caller_.principal : nullptr;
+  }
+  bool authenticated() const { return caller_.principal.has_value(); }
+  // Whether the caller holds `scope` (see auth::GrantsScope).
+  bool HasScope(std::string_view scope) const {
+    return caller_.principal && caller_.principal->HasScope(scope);
+  }
+  // For ledgers and timelines: `customer:cus_...`, `staff:stf_...`,
+  // `apikey:key_...`, or `anonymous`.
+  Actor actor() const {
+    return caller_.principal ? caller_.principal->actor() : Actor{"anonymous"};
+  }
+  // The signed-in customer's id; "" unless the caller is a customer. Routes
+  // with Access::Customer() always have one.
+  const std::string& customer_id() const;
+  // The bearer token the caller presented ("" if none). Never log it.
+  const std::string& token() const { return caller_.token; }
+  // Where the request came from, for throttles (see Router).
+  const std::string& client_addr() const { return caller_.client_addr; }
 
   // A path parameter of the route pattern, percent-decoded ("id", "sku").
   const std::string& Param(std::string_view name) const;
@@ -82,7 +93,7 @@ class Call {
 
  private:
   const httplib::Request& http_;
-  const Principal& caller_;
+  const Caller& caller_;
   Params params_;
 };
 

@@ -26,7 +26,7 @@ Reply CategoryHandler::Create(const Call& call) {
   if (!body) return Problem(body.error());
   auto input = catalog::CategoryInputFromJson(*body);
   if (!input) return Problem(input.error());
-  auto category = catalog_.CreateCategory(*input, call.caller().actor());
+  auto category = catalog_.CreateCategory(*input, call.actor());
   if (!category) return Problem(category.error());
   return Reply::Json(201, catalog::ToJson(*category))
       .Header("Location", "/v1/categories/" + category->id);

@@ -10,8 +10,8 @@ namespace {
 // Callers with catalog:read see every product of a collection; the public
 // sees only active ones.
 catalog::CollectionMembers MembersFor(const Call& call) {
-  return call.caller().Has("catalog:read") ? catalog::CollectionMembers::kAll
-                                           : catalog::CollectionMembers::kActiveOnly;
+  return call.HasScope("catalog:read") ? catalog::CollectionMembers::kAll
+                                       : catalog::CollectionMembers::kActiveOnly;
 }
 
 }  // namespace
@@ -35,7 +35,7 @@ Reply CollectionHandler::Create(const Call& call) {
   if (!body) return Problem(body.error());
   auto input = catalog::CollectionInputFromJson(*body);
   if (!input) return Problem(input.error());
-  auto collection = catalog_.CreateCollection(*input, call.caller().actor());
+  auto collection = catalog_.CreateCollection(*input, call.actor());
   if (!collection) return Problem(collection.error());
   return Reply::Json(201, catalog::ToJson(*collection))
       .Header("Location", "/v1/collections/" + collection->id);
@@ -43,14 +43,14 @@ Reply CollectionHandler::Create(const Call& call) {
 
 Reply CollectionHandler::AddProduct(const Call& call) {
   auto collection =
-      catalog_.AddToCollection(call.Param("id"), call.Param("product_id"), call.caller().actor());
+      catalog_.AddToCollection(call.Param("id"), call.Param("product_id"), call.actor());
   if (!collection) return Problem(collection.error());
   return Reply::Json(200, catalog::ToJson(*collection));
 }
 
 Reply CollectionHandler::RemoveProduct(const Call& call) {
-  auto collection = catalog_.RemoveFromCollection(call.Param("id"), call.Param("product_id"),
-                                                  call.caller().actor());
+  auto collection =
+      catalog_.RemoveFromCollection(call.Param("id"), call.Param("product_id"), call.actor());
   if (!collection) return Problem(collection.error());
   return Reply::Json(200, catalog::ToJson(*collection));
 }

@@ -3,8 +3,11 @@
 
 #include <tuple>
 
+#include "daemon/account_handler.h"
+#include "daemon/auth_handler.h"
 #include "daemon/category_handler.h"
 #include "daemon/collection_handler.h"
+#include "daemon/customer_handler.h"
 #include "daemon/health_handler.h"
 #include "daemon/inventory_handler.h"
 #include "daemon/metrics.h"
@@ -21,6 +24,9 @@ struct Services {
   catalog::CatalogService& catalog;
   inventory::InventoryService& inventory;
   Metrics& metrics;
+  auth::SessionService& sessions;
+  auth::CustomerService& customers;
+  auth::PasswordResetService& resets;
 };
 
 class Handlers {
@@ -28,7 +34,8 @@ class Handlers {
   explicit Handlers(const Services& s)
       : handlers_(ProductHandler(s.catalog), CategoryHandler(s.catalog),
                   CollectionHandler(s.catalog), InventoryHandler(s.inventory),
-                  HealthHandler(s.db, s.metrics)) {}
+                  HealthHandler(s.db, s.metrics), AuthHandler(s.sessions, s.customers, s.resets),
+                  AccountHandler(s.customers), CustomerHandler(s.customers)) {}
 
   template <typename H>
   H& Get() {
@@ -36,7 +43,8 @@ class Handlers {
   }
 
  private:
-  std::tuple<ProductHandler, CategoryHandler, CollectionHandler, InventoryHandler, HealthHandler>
+  std::tuple<ProductHandler, CategoryHandler, CollectionHandler, InventoryHandler, HealthHandler,
+             AuthHandler, AccountHandler, CustomerHandler>
       handlers_;
 };
 

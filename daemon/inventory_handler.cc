@@ -19,7 +19,7 @@ Reply InventoryHandler::Adjust(const Call& call) {
   auto change = inventory::StockChangeFromJson(*body);
   if (!change) return Problem(change.error());
   change->sku_or_id = call.Param("sku");
-  auto level = inventory_.Adjust(*change, call.caller().actor());
+  auto level = inventory_.Adjust(*change, call.actor());
   if (!level) return Problem(level.error());
   return Reply::Json(201, inventory::ToJson(*level));
 }
@@ -29,7 +29,7 @@ Reply InventoryHandler::SetLevel(const Call& call) {
   if (!body) return Problem(body.error());
   auto count = inventory::StockCountFromJson(*body);
   if (!count) return Problem(count.error());
-  auto level = inventory_.SetOnHand(call.Param("sku"), *count, call.caller().actor());
+  auto level = inventory_.SetOnHand(call.Param("sku"), *count, call.actor());
   if (!level) return Problem(level.error());
   return Reply::Json(200, inventory::ToJson(*level));
 }

@@ -13,12 +13,17 @@
 #include <memory>
 #include <thread>
 
+#include "daemon/client_address.h"
 #include "daemon/handlers.h"
 #include "daemon/logging.h"
 #include "daemon/metrics.h"
 #include "daemon/router.h"
 #include "daemon/server.h"
 #include "ecom/auth/api_key_service.h"
+#include "ecom/auth/customer_service.h"
+#include "ecom/auth/password_hasher.h"
+#include "ecom/auth/password_reset_service.h"
+#include "ecom/auth/session_service.h"
 #include "ecom/catalog/catalog_service.h"
 #include "ecom/common/config.h"
 #include "ecom/inventory/inventory_service.h"
@@ -40,9 +45,20 @@ int Fail(const std::string& msg, nlohmann::ordered_json fields = nlohmann::order
   return kExitStartFailure;
 }
 
-std::string ListenUrl(const std::string& host, int port) {
+std::string ListenUrl(const std::string& host, int port, bool tls) {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return "http://" + h + ":" + std::to_string(port);
+  return (tls ? "https://" : "http://") + h + ":" + std::to_string(port);
+}
+
+// The settings ecomd cannot serve without, checked before the store is
+// touched. Empty if all is well; else what to tell the operator.
+std::string MissingSettings(const ecom::Config& config) {
+  // No generated fallback: each replica would seal reset tokens with a key of
+  // its own, and a key that changes at restart breaks the reset mails in flight.
+  if (config.auth_reset_key.empty())
+    return "auth.reset_key is not set: set ECOM_AUTH_RESET_KEY (or auth.reset_key in ecom.yaml) "
+           "to 64 hex digits, e.g. from 'openssl rand -hex 32', the same on every replica";
+  return "";
 }
 
 int Serve(const ecom::Config& config) {
@@ -77,16 +93,35 @@ int Serve(const ecom::Config& config) {
     return Fail("cannot migrate the store", {{"error", e.what()}});
   }
 
+  auto proxies = ecom::daemon::TrustedProxies::Parse(config.http_trusted_proxies);
+  if (!proxies) return Fail("invalid http.trusted_proxies", {{"error", proxies.error().message}});
+  auto reset_key = ecom::auth::ResetTokenKeyFromHex(config.auth_reset_key);
+  if (!reset_key) return Fail("auth.reset_key is not 64 hex digits");
+
   ecom::catalog::CatalogService catalog(*db, clock, ids, config.shop_currency);
   ecom::inventory::InventoryService inventory(*db, clock, ids);
   ecom::auth::ApiKeyService api_keys(*db, clock, ids);
+  // One hasher for the process: its slots bound the argon2 work running at once.
+  auto hasher = std::make_shared<ecom::auth::PasswordHasher>();
+  ecom::auth::AuthOptions auth_options;
+  auth_options.session_ttl = std::chrono::seconds(config.auth_session_ttl_s);
+  ecom::auth::SessionService sessions(*db, clock, ids, hasher, auth_options);
+  ecom::auth::CustomerService customers(*db, clock, ids, hasher, auth_options);
+  ecom::auth::PasswordResetService resets(*db, clock, ids, hasher, *reset_key, auth_options);
 
   std::vector<std::string> route_labels;
   for (std::size_t i = 0; i < ecom::daemon::Routes().size(); ++i)
     route_labels.push_back(ecom::daemon::RouteName(i));
   ecom::daemon::Metrics metrics(route_labels);
-  ecom::daemon::Handlers handlers({*db, catalog, inventory, metrics});
-  ecom::daemon::Router router(handlers, api_keys);
+  ecom::daemon::Handlers handlers({*db, catalog, inventory, metrics, sessions, customers, resets});
+  ecom::daemon::Router router(
+      handlers,
+      {.api_keys = api_keys,
+       .sessions = sessions,
+       .clock = clock,
+       .trusted_proxies = std::move(*proxies),
+       .rate_limit_per_token = config.http_rate_limit_per_token,
+       .access = {.carts = nullptr, .webhook_secrets = &config.payments_webhook_secrets}});
   ecom::daemon::Server server(config, router, metrics, *ids);
 
   auto port = server.Bind();
@@ -113,7 +148,10 @@ int Serve(const ecom::Config& config) {
   });
 
   Log(LogLevel::kInfo, "listening",
-      {{"url", ListenUrl(server.host(), *port)}, {"host", server.host()}, {"port", *port}});
+      {{"url", ListenUrl(server.host(), *port, !config.http_tls_cert.empty())},
+       {"host", server.host()},
+       {"port", *port},
+       {"tls", !config.http_tls_cert.empty()}});
   server.Run();
 
   done = true;
@@ -129,6 +167,7 @@ int Serve(const ecom::Config& config) {
 int main(int argc, char** argv) {
   CLI::App app{"ecomd: the ecom HTTP API daemon.", "ecomd"};
   std::string config_file, db_url, listen, log_level;
+  std::vector<std::string> settings;
   bool no_migrate = false;
   app.add_option("--config", config_file, "Read settings from this ecom.yaml")->type_name("FILE");
   app.add_option(
@@ -144,6 +183,11 @@ int main(int argc, char** argv) {
       "(database.migrate_on_start=false)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error (log.level)")
       ->type_name("LEVEL");
+  app.add_option(
+         "--set", settings,
+         "Set any configuration key: --set http.cors_origins=https://shop.example "
+         "(repeatable; secrets are better passed as ECOM_* variables, which ps does not show)")
+      ->type_name("KEY=VALUE");
   app.set_version_flag("--version", ECOM_VERSION);
   app.footer(
       "Settings come from defaults, then --config, then ECOM_* environment variables "
@@ -158,6 +202,14 @@ int main(int argc, char** argv) {
   ecom::ConfigSources sources;
   sources.env = ecom::ProcessEnvironment();
   if (app.count("--config")) sources.file = config_file;
+  for (const auto& setting : settings) {
+    auto eq = setting.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "ecomd: --set needs KEY=VALUE, got '" << setting.substr(0, eq) << "'\n";
+      return kExitUsage;
+    }
+    sources.overrides[setting.substr(0, eq)] = setting.substr(eq + 1);
+  }
   if (app.count("--db")) sources.overrides["database.url"] = db_url;
   if (app.count("--listen")) sources.overrides["http.listen"] = listen;
   if (app.count("--log-level")) sources.overrides["log.level"] = log_level;
@@ -175,6 +227,11 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  if (std::string missing = MissingSettings(loaded->config); !missing.empty()) {
+    std::cerr << "ecomd: " << missing << "\n";
+    return kExitUsage;
+  }
 
   ecom::daemon::InitLogging(loaded->config.log_level);
   for (const auto& warning : loaded->warnings) Log(LogLevel::kWarn, warning);

@@ -1,6 +1,8 @@
 // ErrorCode -> HTTP status and problem+json, once for the whole daemon.
 #include "daemon/problem.h"
 
+#include <algorithm>
+
 #include "daemon/logging.h"
 #include "ecom/store/database.h"
 
@@ -100,6 +102,15 @@ Reply Render(int status, std::string_view reason, const std::string& detail,
   return reply;
 }
 
+// RFC 6750 section 3: the realm always; an error code only when a token was
+// presented and refused. A webhook is not a bearer client: it is told which
+// scheme it failed.
+std::string Challenge(std::string_view reason) {
+  if (reason == "invalid_signature") return R"(Ecom-Signature realm="ecom")";
+  if (reason == "invalid_token") return R"(Bearer realm="ecom", error="invalid_token")";
+  return R"(Bearer realm="ecom")";
+}
+
 }  // namespace
 
 std::string ProblemType(std::string_view reason) {
@@ -151,18 +162,19 @@ Reply Problem(const Error& error) {
                   {});
   }
   Reply reply = Render(status, reason, error.message, error.fields);
-  if (status == 401) {
-    // RFC 6750: no error code when no credentials were presented.
-    reply.Header("WWW-Authenticate",
-                 error.reason == "invalid_token" ? R"(Bearer error="invalid_token")" : "Bearer");
-  }
-  if (status == 503) reply.Header("Retry-After", "1");
+  if (status == 401) reply.Header("WWW-Authenticate", Challenge(error.reason));
+  // Throttles and shed load say when to come back; an outage guesses a second.
+  if (error.retry_after)
+    reply.Header("Retry-After",
+                 std::to_string(std::max<std::int64_t>(1, error.retry_after->count())));
+  else if (status == 503)
+    reply.Header("Retry-After", "1");
   return reply;
 }
 
 Reply ProblemForStatus(int status) {
   Reply reply = Render(status, ReasonForStatus(status), DetailForStatus(status), {});
-  if (status == 401) reply.Header("WWW-Authenticate", "Bearer");
+  if (status == 401) reply.Header("WWW-Authenticate", Challenge(""));
   return reply;
 }
 

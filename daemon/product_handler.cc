@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* kCatalogRead = "catalog:read";
 
-bool IsStaff(const Call& call) { return call.caller().Has(kCatalogRead); }
+bool IsStaff(const Call& call) { return call.HasScope(kCatalogRead); }
 
 catalog::JsonView ViewFor(const Call& call) { return catalog::JsonView{.staff = IsStaff(call)}; }
 
@@ -101,8 +101,9 @@ Reply ProductHandler::List(const Call& call) {
   catalog::ProductQuery query;
   if (auto status = call.Query("status")) {
     if (!IsStaff(call)) {
-      if (!call.caller().authenticated())
-        return Unauthenticated("the status filter needs an API key with the catalog:read scope");
+      if (!call.authenticated())
+        return Unauthenticated(
+            "the status filter needs an API key or staff session with the catalog:read scope");
       return InsufficientScope({kCatalogRead});
     }
     auto statuses = ParseStatuses(*status);
@@ -175,7 +176,7 @@ Reply ProductHandler::Create(const Call& call) {
   if (!body) return Problem(body.error());
   auto input = catalog::ProductInputFromJson(*body, catalog_.shop_currency());
   if (!input) return Problem(input.error());
-  auto product = catalog_.CreateProduct(*input, call.caller().actor());
+  auto product = catalog_.CreateProduct(*input, call.actor());
   if (!product) return Problem(product.error());
   return Reply::Json(201, catalog::ToJson(*product, catalog::JsonView{.staff = true}))
       .Header("Location", "/v1/products/" + product->id)
@@ -194,15 +195,15 @@ Reply ProductHandler::Update(const Call& call) {
   if (!body) return Problem(body.error());
   auto patch = catalog::ProductPatchFromJson(*body);
   if (!patch) return Problem(patch.error());
-  auto product = catalog_.UpdateProduct(call.Param("id"), *patch, IfMatchVersion(if_match),
-                                        call.caller().actor());
+  auto product =
+      catalog_.UpdateProduct(call.Param("id"), *patch, IfMatchVersion(if_match), call.actor());
   if (!product) return Problem(product.error());
   return Reply::Json(200, catalog::ToJson(*product, catalog::JsonView{.staff = true}))
       .Header("ETag", ETag(*product));
 }
 
 Reply ProductHandler::Delete(const Call& call) {
-  auto outcome = catalog_.DeleteProduct(call.Param("id"), call.caller().actor());
+  auto outcome = catalog_.DeleteProduct(call.Param("id"), call.actor());
   if (!outcome) return Problem(outcome.error());
   return Reply::Json(
       200, {{"outcome", *outcome == catalog::DeleteOutcome::kDeleted ? "deleted" : "archived"}});
@@ -213,7 +214,7 @@ Reply ProductHandler::AddVariant(const Call& call) {
   if (!body) return Problem(body.error());
   auto input = catalog::VariantInputFromJson(*body, catalog_.shop_currency());
   if (!input) return Problem(input.error());
-  auto product = catalog_.AddVariant(call.Param("id"), *input, call.caller().actor());
+  auto product = catalog_.AddVariant(call.Param("id"), *input, call.actor());
   if (!product) return Problem(product.error());
   // The new variant: the one with the SKU asked for, else the last one.
   const catalog::Variant* added = nullptr;
@@ -250,7 +251,7 @@ Reply ProductHandler::UpdateVariant(const Call& call) {
   // Address it by id from here on: the patch may change its SKU.
   auto variant = catalog_.GetVariant(call.Param("sku"));
   if (!variant) return Problem(variant.error());
-  auto product = catalog_.UpdateVariant(variant->id, *patch, call.caller().actor());
+  auto product = catalog_.UpdateVariant(variant->id, *patch, call.actor());
   if (!product) return Problem(product.error());
   const catalog::Variant* updated = FindVariant(*product, variant->id, std::nullopt);
   if (!updated) return Problem(Error::Internal("updated variant missing from the product"));
@@ -258,7 +259,7 @@ Reply ProductHandler::UpdateVariant(const Call& call) {
 }
 
 Reply ProductHandler::DeleteVariant(const Call& call) {
-  auto product = catalog_.DeleteVariant(call.Param("sku"), call.caller().actor());
+  auto product = catalog_.DeleteVariant(call.Param("sku"), call.actor());
   if (!product) return Problem(product.error());
   return Reply::Json(200, {{"outcome", "deleted"}});
 }

@@ -6,6 +6,7 @@
 #include "daemon/handlers.h"
 #include "daemon/problem.h"
 #include "ecom/auth/api_key_service.h"
+#include "ecom/auth/session_service.h"
 #include "ecom/common/text.h"
 
 namespace ecom::daemon {
@@ -51,6 +52,10 @@ std::string DecodeSegment(std::string_view s) {
   return out;
 }
 
+Error InvalidToken(std::string detail) {
+  return Error{ErrorCode::kUnauthenticated, "invalid_token", std::move(detail), {}};
+}
+
 std::string Allow(const std::vector<std::string>& methods) {
   std::string allow;
   for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
@@ -58,20 +63,6 @@ std::string Allow(const std::vector<std::string>& methods) {
 }
 
 }  // namespace
-
-bool Access::AllowedFor(const Principal& caller) const {
-  if (is_public()) return true;
-  for (const auto& scope : scopes_)
-    if (caller.Has(scope)) return true;
-  return false;
-}
-
-std::string Access::Describe() const {
-  if (is_public()) return "public";
-  std::string out;
-  for (const auto& scope : scopes_) out += (out.empty() ? "" : " or ") + scope;
-  return out;
-}
 
 const std::vector<Route>& Routes() {
   static const std::vector<Route> kRoutes = {
@@ -121,6 +112,32 @@ const std::vector<Route>& Routes() {
        &Invoke<&InventoryHandler::Adjust>},
       {"GET", "/v1/inventory/{+sku}/history", Access::Scope("inventory:read"),
        &Invoke<&InventoryHandler::History>},
+
+      // Sign-in, for customers and staff alike.
+      {"POST", "/v1/auth/register", Access::Public(), &Invoke<&AuthHandler::Register>},
+      {"POST", "/v1/auth/login", Access::Public(), &Invoke<&AuthHandler::Login>},
+      {"POST", "/v1/auth/logout", Access::Session(), &Invoke<&AuthHandler::Logout>},
+      {"POST", "/v1/auth/password-reset", Access::Public(), &Invoke<&AuthHandler::RequestReset>},
+      {"POST", "/v1/auth/password-reset/confirm", Access::Public(),
+       &Invoke<&AuthHandler::ConfirmReset>},
+
+      // The signed-in customer's own account and address book.
+      {"GET", "/v1/me", Access::Customer(), &Invoke<&AccountHandler::Get>},
+      {"PATCH", "/v1/me", Access::Customer(), &Invoke<&AccountHandler::Update>},
+      {"DELETE", "/v1/me", Access::Customer(), &Invoke<&AccountHandler::Delete>},
+      {"POST", "/v1/me/password", Access::Customer(), &Invoke<&AccountHandler::ChangePassword>},
+      {"GET", "/v1/me/addresses", Access::Customer(), &Invoke<&AccountHandler::ListAddresses>},
+      {"POST", "/v1/me/addresses", Access::Customer(), &Invoke<&AccountHandler::AddAddress>},
+      {"GET", "/v1/me/addresses/{id}", Access::Customer(), &Invoke<&AccountHandler::GetAddress>},
+      {"PATCH", "/v1/me/addresses/{id}", Access::Customer(),
+       &Invoke<&AccountHandler::UpdateAddress>},
+      {"DELETE", "/v1/me/addresses/{id}", Access::Customer(),
+       &Invoke<&AccountHandler::DeleteAddress>},
+
+      // Customers, as staff see them.
+      {"GET", "/v1/customers", Access::Scope("customers:read"), &Invoke<&CustomerHandler::List>},
+      {"GET", "/v1/customers/{id}", Access::Scope("customers:read"),
+       &Invoke<&CustomerHandler::Get>},
   };
   return kRoutes;
 }
@@ -226,8 +243,10 @@ struct Router::Pattern {
   }
 };
 
-Router::Router(Handlers& handlers, auth::ApiKeyService& api_keys)
-    : handlers_(handlers), api_keys_(api_keys) {
+Router::Router(Handlers& handlers, RouterOptions options)
+    : handlers_(handlers),
+      options_(std::move(options)),
+      rate_limiter_(options_.rate_limit_per_token) {
   const auto& routes = Routes();
   for (std::size_t i = 0; i < routes.size(); ++i) {
     auto it = std::find_if(patterns_.begin(), patterns_.end(),
@@ -253,34 +272,75 @@ const Router::Pattern* Router::Resolve(const std::vector<std::string>& segments,
   return best;
 }
 
-std::optional<Reply> Router::Authorize(const httplib::Request& request, const Route& route,
-                                       Principal* caller) const {
-  // Credentials come from the Authorization header only; a token in the
-  // query string would end up in proxy logs and browser history.
-  std::string header = request.get_header_value("Authorization");
-  if (header.size() >= 6 && AsciiLower(std::string_view(header).substr(0, 6)) == "bearer" &&
-      (header.size() == 6 || header[6] == ' ')) {
-    std::string_view token = Trim(std::string_view(header).substr(6));
-    if (token.empty())
-      return Problem(
-          Error{ErrorCode::kUnauthenticated, "invalid_token", "the bearer token is empty", {}});
-    auto key = api_keys_.Authenticate(token);
-    if (!key) return Problem(key.error());
-    *caller = Principal(std::move(*key));
+Result<auth::Principal> Router::Identify(std::string_view token) const {
+  if (token.rfind("ek_", 0) == 0) {
+    auto key = options_.api_keys.Authenticate(token);
+    if (!key) return std::move(key).error();
+    return auth::PrincipalFor(*key);
   }
-  // Any other scheme (Basic from a proxy in front) carries no ecom credentials.
-  if (route.access.AllowedFor(*caller)) return std::nullopt;
-  if (!caller->authenticated()) {
-    return Problem(Error{ErrorCode::kUnauthenticated,
-                         "unauthenticated",
-                         "this request needs an API key with the " + route.access.Describe() +
-                             " scope: send Authorization: Bearer <key>",
-                         {}});
-  }
-  return InsufficientScope(route.access.scopes());
+  if (token.rfind("es_", 0) == 0) return options_.sessions.Authenticate(token);
+  return InvalidToken("the bearer token is not an ecom API key or session token");
 }
 
-Router::Outcome Router::Dispatch(const httplib::Request& request) const {
+std::optional<Reply> Router::Authenticate(const httplib::Request& request, Caller* caller) const {
+  // A token in the query string ends up in proxy logs and browser history:
+  // refuse it loudly rather than ignore it, so the client gets fixed.
+  if (request.has_param("access_token")) {
+    return Problem(Error{ErrorCode::kInvalidArgument,
+                         "token_in_url",
+                         "tokens are not accepted in the URL: send Authorization: Bearer <token>",
+                         {{"access_token", "not accepted in the URL"}}});
+  }
+  caller->client_addr = options_.trusted_proxies.ClientAddress(
+      request.remote_addr, request.get_header_value("X-Forwarded-For"));
+
+  std::string header = request.get_header_value("Authorization");
+  // Any other scheme (Basic from a proxy in front) carries no ecom credentials.
+  if (header.size() < 6 || AsciiLower(std::string_view(header).substr(0, 6)) != "bearer" ||
+      (header.size() > 6 && header[6] != ' '))
+    return std::nullopt;
+  std::string_view token = Trim(std::string_view(header).substr(6));
+  if (token.empty()) return Problem(InvalidToken("the bearer token is empty"));
+  auto principal = Identify(token);
+  if (!principal) return Problem(principal.error());
+
+  // The limit is per credential (a session or a key), named by its id so
+  // that the limiter holds no secrets.
+  const std::string& id = principal->session_id ? *principal->session_id : principal->id;
+  if (auto wait = rate_limiter_.Take(id, options_.clock->Now())) {
+    Error error{ErrorCode::kResourceExhausted,
+                "rate_limited",
+                "this token sends requests faster than " +
+                    std::to_string(options_.rate_limit_per_token) + " a second",
+                {}};
+    error.retry_after = *wait;
+    return Problem(error);
+  }
+  caller->token = std::string(token);
+  caller->principal = std::move(*principal);
+  return std::nullopt;
+}
+
+std::optional<Reply> Router::Authorize(const httplib::Request& request, const Route& route,
+                                       const Call::Params& params, const Caller& caller) const {
+  AccessRequest facts;
+  facts.caller = caller.principal ? &*caller.principal : nullptr;
+  for (const auto& [name, value] : params)
+    if (name == route.access.resource_param()) facts.resource = value;
+  std::string cart_token = request.get_header_value("X-Cart-Token");
+  std::string signature = request.get_header_value("Ecom-Signature");
+  facts.cart_token = cart_token;
+  facts.signature = signature;
+  facts.body = request.body;
+  facts.now = options_.clock->Now();
+  Status allowed = route.access.Check(facts, options_.access);
+  if (allowed) return std::nullopt;
+  if (allowed.error().reason == "insufficient_scope")
+    return InsufficientScope(route.access.scopes());
+  return Problem(allowed.error());
+}
+
+Router::Outcome Router::Serve(const httplib::Request& request) const {
   const std::size_t unmatched = Routes().size();
   std::vector<std::string> segments;
   if (!SplitPath(request.target, &segments)) return {ProblemForStatus(404), unmatched};
@@ -319,13 +379,27 @@ Router::Outcome Router::Dispatch(const httplib::Request& request) const {
   }
 
   try {
-    Principal caller;
-    if (auto refused = Authorize(request, *route, &caller)) return {std::move(*refused), index};
+    Caller caller;
+    if (auto refused = Authenticate(request, &caller)) return {std::move(*refused), index};
+    if (auto refused = Authorize(request, *route, params, caller))
+      return {std::move(*refused), index};
     Call call(request, caller, std::move(params));
     return {route->handler(handlers_, call), index};
   } catch (...) {
     return {Problem(ErrorFromException(std::current_exception())), index};
   }
+}
+
+Router::Outcome Router::Dispatch(const httplib::Request& request) const {
+  Outcome outcome = Serve(request);
+  // Sign-in answers carry tokens and /v1/me personal data; anything asked
+  // with credentials may differ per caller. No cache may keep either.
+  std::string_view path = request.target;
+  path = path.substr(0, path.find('?'));
+  bool personal = path.rfind("/v1/auth/", 0) == 0 || path == "/v1/me" ||
+                  path.rfind("/v1/me/", 0) == 0 || request.has_header("Authorization");
+  if (personal) outcome.reply.Header("Cache-Control", "no-store");
+  return outcome;
 }
 
 }  // namespace ecom::daemon

@@ -13,40 +13,26 @@
 #include <httplib.h>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "daemon/access.h"
 #include "daemon/call.h"
+#include "daemon/client_address.h"
+#include "daemon/rate_limiter.h"
+#include "ecom/common/clock.h"
 
 namespace ecom::auth {
 class ApiKeyService;
+class SessionService;
 }
 
 namespace ecom::daemon {
 
 class Handlers;
-
-// Who may call a route.
-class Access {
- public:
-  // Anyone; handlers may still show more to callers with a scope.
-  static Access Public() { return Access({}); }
-  // An API key holding `scope`, or a scope that implies it (`admin`; a
-  // `<resource>:write` implies `<resource>:read`).
-  static Access Scope(std::string scope) { return Access({std::move(scope)}); }
-
-  bool is_public() const { return scopes_.empty(); }
-  const std::vector<std::string>& scopes() const { return scopes_; }
-  bool AllowedFor(const Principal& caller) const;
-  // "public", or the scope: "catalog:write".
-  std::string Describe() const;
-
- private:
-  explicit Access(std::vector<std::string> scopes) : scopes_(std::move(scopes)) {}
-  std::vector<std::string> scopes_;
-};
 
 using HandlerFn = Reply (*)(Handlers&, const Call&);
 
@@ -72,11 +58,27 @@ const std::string& RouteName(std::size_t index);
 // origin-form path.
 bool SplitPath(std::string_view target, std::vector<std::string>* segments);
 
+// What the router authenticates and authorises with. Borrowed references
+// must outlive the Router.
+struct RouterOptions {
+  auth::ApiKeyService& api_keys;
+  auth::SessionService& sessions;
+  std::shared_ptr<Clock> clock;
+  TrustedProxies trusted_proxies{};  // http.trusted_proxies
+  int rate_limit_per_token = 0;      // http.rate_limit_per_token; 0: off
+  AccessServices access{};           // cart tokens and webhook secrets
+};
+
 // Matches requests to routes, authenticates the caller and runs handlers.
 // Thread-safe.
+//
+// A bearer token is read from the Authorization header only: `ek_...` is an
+// API key, `es_...` a session. A token that does not authenticate is 401 on
+// every route, public ones too, rather than silently ignored; a token in the
+// query string (`access_token`) is 400.
 class Router {
  public:
-  Router(Handlers& handlers, auth::ApiKeyService& api_keys);
+  Router(Handlers& handlers, RouterOptions options);
   ~Router();
 
   struct Outcome {
@@ -88,13 +90,18 @@ class Router {
  private:
   struct Pattern;
   const Pattern* Resolve(const std::vector<std::string>& segments, Call::Params* params) const;
-  // Authenticates the caller into *caller; a 401/403 reply if the route is
-  // not open to them.
+  // Establishes who is calling into *caller; an error reply (400, 401, 429)
+  // if the credentials presented are refused.
+  std::optional<Reply> Authenticate(const httplib::Request& request, Caller* caller) const;
+  // A 401/403/404 reply if the route's rule refuses the caller.
   std::optional<Reply> Authorize(const httplib::Request& request, const Route& route,
-                                 Principal* caller) const;
+                                 const Call::Params& params, const Caller& caller) const;
+  Result<auth::Principal> Identify(std::string_view token) const;
+  Outcome Serve(const httplib::Request& request) const;
 
   Handlers& handlers_;
-  auth::ApiKeyService& api_keys_;
+  RouterOptions options_;
+  mutable RateLimiter rate_limiter_;
   std::vector<Pattern> patterns_;  // distinct patterns, each with its routes
 };
 

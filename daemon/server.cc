@@ -75,7 +75,16 @@ bool SplitHostPort(const std::string& listen, std::string* host, int* port) {
 }
 
 Server::Server(const Config& config, const Router& router, Metrics& metrics, IdGenerator& ids)
-    : config_(config), router_(router), metrics_(metrics), ids_(ids) {
+    : config_(config),
+      router_(router),
+      metrics_(metrics),
+      ids_(ids),
+      cors_(config.http_cors_origins) {
+  if (tls())
+    http_ = std::make_unique<httplib::SSLServer>(config_.http_tls_cert.c_str(),
+                                                 config_.http_tls_key.c_str());
+  else
+    http_ = std::make_unique<httplib::Server>();
   Install();
 }
 
@@ -86,25 +95,25 @@ void Server::Install() {
   // response waits on a delayed ACK (~300 req/s); with it ~17,000, and with a
   // pool as large as the open connections (httplib holds a thread per
   // connection) ~26,000.
-  http_.set_tcp_nodelay(true);
+  http_->set_tcp_nodelay(true);
   const int threads = config_.http_threads;
-  http_.new_task_queue = [threads] {
+  http_->new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };
-  http_.set_keep_alive_max_count(10000);
-  http_.set_keep_alive_timeout(config_.http_keep_alive_timeout_s);
-  http_.set_payload_max_length(static_cast<std::size_t>(config_.http_max_body_bytes));
+  http_->set_keep_alive_max_count(10000);
+  http_->set_keep_alive_timeout(config_.http_keep_alive_timeout_s);
+  http_->set_payload_max_length(static_cast<std::size_t>(config_.http_max_body_bytes));
 
   // cpp-httplib 0.11.4 has no accessor for the listening socket, but it hands
   // every socket it creates to the socket-options hook just before bind().
   // The last one handed over is the one that bound; Bind() calls listen() on
   // it again, which on Linux only raises the backlog.
-  http_.set_socket_options([this](socket_t sock) {
+  http_->set_socket_options([this](socket_t sock) {
     httplib::default_socket_options(sock);  // SO_REUSEADDR, as without a hook
     listen_fd_ = sock;
   });
 
-  http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     RequestState& state = t_request;
     if (state.active)
       metrics_.RequestFinished();  // the last request on this thread was never logged
@@ -133,26 +142,31 @@ void Server::Install() {
     Dispatch(req, res);
   };
   const std::string any = R"([\s\S]*)";
-  http_.Get(any, dispatch);
-  http_.Post(any, dispatch);
-  http_.Put(any, dispatch);
-  http_.Patch(any, dispatch);
-  http_.Delete(any, dispatch);
-  http_.Options(any, dispatch);
+  http_->Get(any, dispatch);
+  http_->Post(any, dispatch);
+  http_->Put(any, dispatch);
+  http_->Patch(any, dispatch);
+  http_->Delete(any, dispatch);
+  http_->Options(any, dispatch);
 
   // Called for every response with status >= 400. Handlers' errors already
   // have a problem body; this covers those cpp-httplib makes itself (413 for
   // a large body, 400 for a malformed request).
-  http_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  http_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) Write(ProblemForStatus(res.status), res);
   });
-  http_.set_exception_handler(
+  http_->set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr e) {
         Write(Problem(ErrorFromException(e)), res);
       });
 
+  // Runs for every response cpp-httplib writes, after the handlers and the
+  // error handler, just before the headers go out.
+  http_->set_post_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) { Finish(req, res); });
+
   // Runs after the response is written, for every request.
-  http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+  http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     RequestState& state = t_request;
     double seconds = 0;
     if (state.active) {
@@ -180,17 +194,56 @@ void Server::Install() {
 
 void Server::Dispatch(const httplib::Request& req, httplib::Response& res) {
   RequestLogScope log_scope(t_request.request_id);
+  // Refused before any route is matched. (Here rather than in the
+  // pre-routing hook: a request with a body must have it read first, or its
+  // bytes would be taken for the next request on the connection.)
+  std::optional<Reply> early = CheckSizes(req);
+  if (!early) early = cors_.Preflight(req);
+  if (early) {
+    Write(std::move(*early), res);
+    return;
+  }
   Router::Outcome outcome = router_.Dispatch(req);
   t_request.route = outcome.route;
   Write(std::move(outcome.reply), res);
 }
 
+std::optional<Reply> Server::CheckSizes(const httplib::Request& req) const {
+  if (req.target.size() > static_cast<std::size_t>(config_.http_max_url_bytes))
+    return ProblemForStatus(414);
+  std::size_t header_bytes = 0;
+  for (const auto& [name, value] : req.headers) header_bytes += name.size() + value.size() + 4;
+  if (header_bytes > static_cast<std::size_t>(config_.http_max_header_bytes))
+    return ProblemForStatus(431);
+  return std::nullopt;
+}
+
+void Server::Finish(const httplib::Request& req, httplib::Response& res) const {
+  // Every response: no MIME sniffing of JSON into HTML, never framed (the API
+  // has no pages to click-jack), and no URL (which may hold ids) leaked to
+  // other sites through Referer.
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "no-referrer");
+  if (tls()) res.set_header("Strict-Transport-Security", "max-age=31536000");
+  cors_.Decorate(req, res);
+}
+
 Result<int> Server::Bind() {
+  if (!http_->is_valid()) {
+    // SSLServer could not load the certificate or key (OpenSSL says why only
+    // on its error queue); the paths are safe to show, the key is not read here.
+    return Error{ErrorCode::kInvalidArgument,
+                 "tls_unusable",
+                 "cannot use http.tls_cert '" + config_.http_tls_cert + "' with http.tls_key '" +
+                     config_.http_tls_key + "'",
+                 {}};
+  }
   int port = 0;
   if (!SplitHostPort(config_.http_listen, &host_, &port))
     return Error::Invalid("http.listen '" + config_.http_listen + "' is not HOST:PORT");
   int bound =
-      port == 0 ? http_.bind_to_any_port(host_) : (http_.bind_to_port(host_, port) ? port : -1);
+      port == 0 ? http_->bind_to_any_port(host_) : (http_->bind_to_port(host_, port) ? port : -1);
   if (bound < 0) {
     return Error{ErrorCode::kUnavailable,
                  "bind_failed",
@@ -205,7 +258,7 @@ Result<int> Server::Bind() {
 }
 
 void Server::Run() {
-  if (!stop_requested_) http_.listen_after_bind();
+  if (!stop_requested_) http_->listen_after_bind();
   finished_ = true;
 }
 
@@ -214,8 +267,8 @@ void Server::Stop() {
   // httplib's stop() only acts once its accept loop is running (and must not
   // be called twice while it is), so wait for one or the other.
   while (!finished_) {
-    if (http_.is_running()) {
-      if (!stop_sent_.exchange(true)) http_.stop();
+    if (http_->is_running()) {
+      if (!stop_sent_.exchange(true)) http_->stop();
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "daemon/cors.h"
 #include "daemon/metrics.h"
 #include "daemon/router.h"
 #include "ecom/common/clock.h"
@@ -19,9 +21,9 @@ namespace ecom::daemon {
 
 class Server {
  public:
-  // Reads http.listen, http.threads, http.keep_alive_timeout_s and
-  // http.max_body_bytes from `config`. `router`, `metrics` and `ids` must
-  // outlive the server.
+  // Reads the http.* settings from `config`: with http.tls_cert and
+  // http.tls_key it serves HTTPS (and only HTTPS). `router`, `metrics` and
+  // `ids` must outlive the server.
   Server(const Config& config, const Router& router, Metrics& metrics, IdGenerator& ids);
   ~Server();
   Server(const Server&) = delete;
@@ -29,7 +31,8 @@ class Server {
 
   // Binds http.listen. Returns the port bound, which is the real one when
   // http.listen asks for port 0. kUnavailable (`bind_failed`) if the address
-  // cannot be bound; kInvalidArgument for a malformed http.listen.
+  // cannot be bound; kInvalidArgument for a malformed http.listen, or
+  // (`tls_unusable`) a certificate or key that cannot be loaded.
   Result<int> Bind();
 
   // Serves until Stop(). Returns once every in-flight request is answered.
@@ -47,12 +50,19 @@ class Server {
  private:
   void Install();
   void Dispatch(const httplib::Request& req, httplib::Response& res);
+  // A 414/431 reply when the request target or headers exceed the limits.
+  std::optional<Reply> CheckSizes(const httplib::Request& req) const;
+  // Headers every response carries: security headers and CORS.
+  void Finish(const httplib::Request& req, httplib::Response& res) const;
+
+  bool tls() const { return !config_.http_tls_cert.empty(); }
 
   Config config_;
   const Router& router_;
   Metrics& metrics_;
   IdGenerator& ids_;
-  httplib::Server http_;
+  CorsPolicy cors_;
+  std::unique_ptr<httplib::Server> http_;  // an httplib::SSLServer with TLS
   std::string host_;
   std::atomic<int> listen_fd_{-1};
   std::atomic<bool> stop_requested_{false};

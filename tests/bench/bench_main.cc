@@ -187,6 +187,11 @@ int main(int argc, char** argv) {
   fs::path work = fs::temp_directory_path() / ("ecom-bench-" + std::to_string(getpid()));
   fs::create_directories(work);
   int failures = 0;
+  // ecomd refuses to start without auth.reset_key; the benchmark's daemons
+  // seal no real reset mail, so a fixed key will do (one given in the
+  // environment wins).
+  setenv("ECOM_AUTH_RESET_KEY", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+         0);
 
   // 1. Import.
   const long per_product = 5;

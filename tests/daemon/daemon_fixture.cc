@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -101,6 +102,16 @@ void DaemonTest::SetUp() {
   store::Migrate(*db_, *clock_);
   api_keys_ = std::make_unique<auth::ApiKeyService>(*db_, clock_, ids_);
   inventory_ = std::make_unique<inventory::InventoryService>(*db_, clock_, ids_);
+  hasher_ = std::make_shared<auth::PasswordHasher>(
+      auth::PasswordHashOptions{.opslimit = 1, .memlimit_bytes = 8192, .max_concurrent = 2});
+  // The fixture makes many accounts from one address; the throttles under
+  // test are the daemon's.
+  auth::AuthOptions lenient;
+  lenient.register_per_address.max_failures = 1'000'000;
+  lenient.login_per_address.max_failures = 1'000'000;
+  sessions_ = std::make_unique<auth::SessionService>(*db_, clock_, ids_, hasher_, lenient);
+  customers_ = std::make_unique<auth::CustomerService>(*db_, clock_, ids_, hasher_, lenient);
+  staff_ = std::make_unique<auth::StaffService>(*db_, clock_, ids_, hasher_);
 
   admin_key_ = NewKey({"admin"});
   catalog_read_key_ = NewKey({"catalog:read"});
@@ -118,6 +129,9 @@ void DaemonTest::TearDown() {
   }
   if (HasFailure() && !daemon_.log.empty())
     std::cerr << "--- ecomd log ---\n" << DaemonLog() << "---\n";
+  staff_.reset();
+  customers_.reset();
+  sessions_.reset();
   inventory_.reset();
   api_keys_.reset();
   db_.reset();
@@ -138,7 +152,8 @@ bool DaemonTest::StartDaemon(const std::vector<std::string>& extra_args,
   // The child's environment: ours without ECOM_* (ctest sets a few the daemon
   // would warn about), plus short keep-alives so stops are quick.
   std::map<std::string, std::string> vars = {{"ECOM_HTTP_KEEP_ALIVE_TIMEOUT_S", "1"},
-                                             {"ECOM_HTTP_THREADS", "16"}};
+                                             {"ECOM_HTTP_THREADS", "16"},
+                                             {"ECOM_AUTH_RESET_KEY", kTestResetKeyHex}};
   for (const auto& [k, v] : env) vars[k] = v;
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e)
@@ -288,7 +303,7 @@ nlohmann::json DaemonTest::ProductBody(const std::string& title, const std::stri
 
 nlohmann::json DaemonTest::CreateProduct(const nlohmann::json& body) {
   Response r = Post("/v1/products", body, admin_key_);
-  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.status, 201) << r.body << "\n" << body.dump();
   return r.json;
 }
 
@@ -297,6 +312,58 @@ std::string DaemonTest::NewKey(const std::vector<std::string>& scopes) {
   auto key = api_keys_->Create("test-key-" + std::to_string(++n), scopes, std::nullopt);
   EXPECT_TRUE(key.ok()) << (key.ok() ? "" : key.error().message);
   return key.ok() ? key->secret : "";
+}
+
+namespace {
+
+// A fixed "now", for sessions opened in the past.
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(TimePoint now) : now_(now) {}
+  TimePoint Now() const override { return now_; }
+
+ private:
+  TimePoint now_;
+};
+
+std::string UniqueEmail(const std::string& kind) {
+  static std::atomic<int> n{0};
+  return kind + "-" + std::to_string(getpid()) + "-" + std::to_string(++n) + "@example.com";
+}
+
+}  // namespace
+
+Account DaemonTest::NewCustomer(const std::string& name) {
+  Account account{.email = UniqueEmail("customer"), .password = "correct horse battery"};
+  // 127.0.0.2: the fixture's registrations do not count against the
+  // address the tests themselves register from.
+  auto customer = customers_->Register({account.email, account.password, name}, "127.0.0.2");
+  EXPECT_TRUE(customer.ok()) << (customer.ok() ? "" : customer.error().message);
+  if (customer.ok()) account.id = customer->id;
+  account.token = LogIn(account);
+  return account;
+}
+
+Account DaemonTest::NewStaff(const std::string& role) {
+  Account account{.email = UniqueEmail("staff-" + role), .password = "staff password 123"};
+  auto member = staff_->Create({account.email, "Staff " + role, role, account.password});
+  EXPECT_TRUE(member.ok()) << (member.ok() ? "" : member.error().message);
+  if (member.ok()) account.id = member->id;
+  account.token = LogIn(account);
+  return account;
+}
+
+std::string DaemonTest::LogIn(const Account& account) {
+  auto session = sessions_->Login(account.email, account.password, "127.0.0.2");
+  EXPECT_TRUE(session.ok()) << (session.ok() ? "" : session.error().message);
+  return session.ok() ? session->token : "";
+}
+
+std::string DaemonTest::SessionAt(const Account& account, TimePoint when) {
+  auth::SessionService past(*db_, std::make_shared<FixedClock>(when), ids_, hasher_);
+  auto session = past.Login(account.email, account.password, "127.0.0.2");
+  EXPECT_TRUE(session.ok()) << (session.ok() ? "" : session.error().message);
+  return session.ok() ? session->token : "";
 }
 
 }  // namespace ecom::daemon::testing

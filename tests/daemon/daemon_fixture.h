@@ -17,6 +17,10 @@
 #include <vector>
 
 #include "ecom/auth/api_key_service.h"
+#include "ecom/auth/customer_service.h"
+#include "ecom/auth/password_hasher.h"
+#include "ecom/auth/session_service.h"
+#include "ecom/auth/staff_service.h"
 #include "ecom/common/clock.h"
 #include "ecom/inventory/inventory_service.h"
 #include "ecom/store/database.h"
@@ -44,6 +48,10 @@ struct Request {
   httplib::Headers headers = {};
 };
 
+// The auth.reset_key every test daemon runs with.
+inline constexpr const char* kTestResetKeyHex =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
 // build/bin/ecomd: $ECOM_BIN_DIR/ecomd, else where this build put it.
 std::string EcomdPath();
 // A file of the source tree: $ECOM_SOURCE_DIR/<relative>, else this checkout's.
@@ -58,6 +66,14 @@ struct DaemonProcess {
   pid_t pid = -1;
   int port = 0;
   std::filesystem::path log;
+};
+
+// A customer or staff member made for a test, and a session of theirs.
+struct Account {
+  std::string id;  // cus_... or stf_...
+  std::string email;
+  std::string password;
+  std::string token;  // es_...
 };
 
 class DaemonTest : public ::testing::TestWithParam<std::string> {
@@ -94,6 +110,18 @@ class DaemonTest : public ::testing::TestWithParam<std::string> {
 
   std::string NewKey(const std::vector<std::string>& scopes);
 
+  // Accounts made through core on the daemon's store (cheap: the fixture
+  // hashes with libsodium's minimum cost; ecomd verifies any cost), each
+  // with a fresh session. Emails are unique per call.
+  Account NewCustomer(const std::string& name = "Test Customer");
+  Account NewStaff(const std::string& role);
+  // A session of `account` opened at `when` through core (with a clock fixed
+  // there): a past `when` gives a session that has already lapsed.
+  std::string SessionAt(const Account& account, TimePoint when);
+  // Opens another session of `account` now.
+  std::string LogIn(const Account& account);
+  auth::SessionService& sessions() { return *sessions_; }
+
   store::Database& db() { return *db_; }
   inventory::InventoryService& inventory() { return *inventory_; }
   auth::ApiKeyService& api_keys() { return *api_keys_; }
@@ -118,6 +146,10 @@ class DaemonTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<auth::ApiKeyService> api_keys_;
   std::unique_ptr<inventory::InventoryService> inventory_;
+  std::shared_ptr<auth::PasswordHasher> hasher_;
+  std::unique_ptr<auth::SessionService> sessions_;
+  std::unique_ptr<auth::CustomerService> customers_;
+  std::unique_ptr<auth::StaffService> staff_;
   DaemonProcess daemon_;
 };
 

@@ -17,7 +17,7 @@ class HttpApiTest : public DaemonTest {};
 TEST_P(HttpApiTest, ProtectedRouteWithoutTokenIs401WithBearerChallenge) {
   Response r = Post("/v1/products", ProductBody("X", "X-1", 1), "");
   EXPECT_EQ(r.status, 401);
-  EXPECT_EQ(r.Header("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(r.Header("WWW-Authenticate"), R"(Bearer realm="ecom")");
   EXPECT_EQ(r.Header("Content-Type"), "application/problem+json");
   EXPECT_EQ(r.json["type"], "https://ecom.dev/problems/unauthenticated");
   EXPECT_EQ(r.json["status"], 401);
@@ -28,7 +28,7 @@ TEST_P(HttpApiTest, ProtectedRouteWithoutTokenIs401WithBearerChallenge) {
 TEST_P(HttpApiTest, UnknownTokenIs401InvalidToken) {
   Response r = Post("/v1/products", ProductBody("X", "X-1", 1), "ek_not_a_real_key");
   EXPECT_EQ(r.status, 401);
-  EXPECT_EQ(r.Header("WWW-Authenticate"), R"(Bearer error="invalid_token")");
+  EXPECT_EQ(r.Header("WWW-Authenticate"), R"(Bearer realm="ecom", error="invalid_token")");
   EXPECT_EQ(r.json["reason"], "invalid_token");
   // A bad token is refused on public routes too, rather than silently ignored.
   EXPECT_EQ(Get("/v1/products", "ek_not_a_real_key").status, 401);
@@ -61,11 +61,16 @@ TEST_P(HttpApiTest, AdminKeyHoldsEveryScope) {
   EXPECT_EQ(Get("/v1/products?status=active", admin_key_).status, 200);
 }
 
-TEST_P(HttpApiTest, TokensInTheQueryStringAreNotAccepted) {
+TEST_P(HttpApiTest, TokensInTheQueryStringAreRefusedWith400) {
   Response r = Send({.method = "POST",
                      .path = "/v1/categories?access_token=" + admin_key_,
                      .json = json{{"name", "Q"}}});
-  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json["reason"], "token_in_url");
+  // Refused even alongside a good header: the URL has already leaked it.
+  Response both =
+      Send({.method = "GET", .path = "/v1/categories?access_token=x", .token = admin_key_});
+  EXPECT_EQ(both.status, 400);
 }
 
 TEST_P(HttpApiTest, UnknownPathIs404Problem) {

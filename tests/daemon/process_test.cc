@@ -101,11 +101,14 @@ TEST_P(ProcessTest, PutWithoutContentLengthIsAnsweredAtOnce) {
 INSTANTIATE_TEST_SUITE_P(Stores, ProcessTest, ::testing::ValuesIn(TestStores()),
                          [](const auto& info) { return info.param; });
 
-// Runs ecomd to completion; its exit code and what it printed.
-std::pair<int, std::string> RunEcomd(const std::vector<std::string>& args) {
+// Runs ecomd to completion; its exit code and what it printed. Unless told
+// otherwise it runs with the tests' auth.reset_key.
+std::pair<int, std::string> RunEcomd(const std::vector<std::string>& args,
+                                     bool with_reset_key = true) {
   std::string templ = (std::filesystem::temp_directory_path() / "ecomd-run-XXXXXX").string();
   int fd = mkstemp(templ.data());
   std::vector<std::string> all = {EcomdPath()};
+  if (with_reset_key) all.push_back(std::string("--set=auth.reset_key=") + kTestResetKeyHex);
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
@@ -150,6 +153,22 @@ TEST(EcomdStartTest, BadConfigurationExitsTwo) {
 
   auto [flag_code, flag_output] = RunEcomd({"--no-such-flag"});
   EXPECT_EQ(flag_code, 2) << flag_output;
+}
+
+TEST(EcomdStartTest, RefusesToStartWithoutAResetKey) {
+  auto [code, output] = RunEcomd({"--listen", "127.0.0.1:0"}, /*with_reset_key=*/false);
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_NE(output.find("auth.reset_key"), std::string::npos) << output;
+  EXPECT_EQ(output.find("\"msg\":\"listening\""), std::string::npos) << output;
+}
+
+TEST(EcomdStartTest, AMalformedResetKeyIsABadConfigurationAndIsNotEchoed) {
+  std::string key(63, 'a');
+  key += 'z';
+  auto [code, output] = RunEcomd({"--set", "auth.reset_key=" + key}, /*with_reset_key=*/false);
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_NE(output.find("auth.reset_key"), std::string::npos) << output;
+  EXPECT_EQ(output.find(key), std::string::npos) << output;
 }
 
 TEST(EcomdStartTest, MissingConfigFileExitsTwo) {

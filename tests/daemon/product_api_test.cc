@@ -147,7 +147,7 @@ TEST_P(ProductApiTest, StatusFilterNeedsCatalogRead) {
 
   Response anonymous = Get("/v1/products?status=draft");
   EXPECT_EQ(anonymous.status, 401);
-  EXPECT_EQ(anonymous.Header("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(anonymous.Header("WWW-Authenticate"), R"(Bearer realm="ecom")");
 
   Response wrong_scope = Get("/v1/products?status=draft", orders_key_);
   EXPECT_EQ(wrong_scope.status, 403);

@@ -40,6 +40,44 @@ std::optional<std::string> SetBool(bool& out, const std::string& v) {
   return std::nullopt;
 }
 
+// A comma-separated list (a YAML sequence arrives joined by commas); blanks
+// around items are dropped, as are empty items.
+std::vector<std::string> SplitList(const std::string& v) {
+  std::vector<std::string> items;
+  std::size_t pos = 0;
+  while (pos <= v.size()) {
+    std::size_t comma = v.find(',', pos);
+    std::string item = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    auto first = item.find_first_not_of(" \t"), last = item.find_last_not_of(" \t");
+    if (first != std::string::npos) items.push_back(item.substr(first, last - first + 1));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return items;
+}
+
+std::optional<std::string> SetPath(std::string& out, const std::string& v) {
+  out = v;  // "" unsets it; whether the file exists is checked when it is opened
+  return std::nullopt;
+}
+
+// `gateway=secret,...`. Neither part may be empty.
+std::optional<std::string> SetWebhookSecrets(Config& c, const std::string& v) {
+  std::map<std::string, std::string, std::less<>> secrets;
+  for (const auto& item : SplitList(v)) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      return "each entry must be GATEWAY=SECRET";  // never echo the value: it holds secrets
+    secrets[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  c.payments_webhook_secrets = std::move(secrets);
+  return std::nullopt;
+}
+
+// The prefix under which a YAML mapping names one gateway's secret:
+// payments: {webhook_secrets: {test: "..."}}.
+constexpr std::string_view kWebhookSecretPrefix = "payments.webhook_secrets.";
+
 struct KeyDef {
   ConfigKey key;
   Setter set;
@@ -47,7 +85,8 @@ struct KeyDef {
 
 const std::vector<KeyDef>& Keys() {
   static const std::vector<KeyDef> kKeys = {
-      {{"database.url", "where the store lives: sqlite:///path/file.db, a bare path, or postgresql://..."},
+      {{"database.url",
+        "where the store lives: sqlite:///path/file.db, a bare path, or postgresql://..."},
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          if (v.empty()) return "must not be empty";
          c.database_url = v;
@@ -74,7 +113,53 @@ const std::vector<KeyDef>& Keys() {
          return SetInt(c.http_max_body_bytes, v, 1024, std::int64_t{1} << 32);
        }},
       {{"http.keep_alive_timeout_s", "seconds an idle keep-alive connection is kept"},
-       [](Config& c, const std::string& v) { return SetInt(c.http_keep_alive_timeout_s, v, 1, 3600); }},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.http_keep_alive_timeout_s, v, 1, 3600);
+       }},
+      {{"http.trusted_proxies",
+        "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For is believed"},
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         c.http_trusted_proxies = SplitList(v);
+         return std::nullopt;
+       }},
+      {{"http.cors_origins",
+        "comma-separated origins (https://shop.example) browsers may call the API from"},
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         for (const auto& origin : SplitList(v))
+           if (origin.find("://") == std::string::npos || origin.back() == '/')
+             return "'" + origin + "' is not an origin such as https://shop.example";
+         c.http_cors_origins = SplitList(v);
+         return std::nullopt;
+       }},
+      {{"http.rate_limit_per_token", "requests a second each token may send; 0 for no limit"},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.http_rate_limit_per_token, v, 0, 1000000);
+       }},
+      {{"http.max_header_bytes", "requests whose header fields total more get 431"},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.http_max_header_bytes, v, 1024, 1 << 20);
+       }},
+      {{"http.max_url_bytes", "request targets longer than this get 414 (at most 8192)"},
+       [](Config& c, const std::string& v) { return SetInt(c.http_max_url_bytes, v, 256, 8192); }},
+      {{"http.tls_cert", "PEM certificate chain; with http.tls_key, ecomd serves HTTPS"},
+       [](Config& c, const std::string& v) { return SetPath(c.http_tls_cert, v); }},
+      {{"http.tls_key", "PEM private key of http.tls_cert"},
+       [](Config& c, const std::string& v) { return SetPath(c.http_tls_key, v); }},
+      {{"auth.session_ttl_s", "seconds a session lives after its last use (sliding)"},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.auth_session_ttl_s, v, 60, std::int64_t{366} * 24 * 3600);
+       }},
+      {{"auth.reset_key", "64 hex digits sealing password reset tokens; ecomd needs it"},
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         bool hex =
+             v.size() == 64 && v.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+         if (!hex) return "must be 64 hex digits (openssl rand -hex 32)";  // never echo a key
+         c.auth_reset_key = v;
+         return std::nullopt;
+       }},
+      {{"payments.webhook_secrets",
+        "GATEWAY=SECRET,... : the secret each payment gateway signs its webhooks with"},
+       SetWebhookSecrets},
       {{"shop.currency", "ISO 4217 currency of the shop's prices (USD, EUR, JPY, ...)"},
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          if (!CurrencyExponent(v)) return "'" + v + "' is not an ISO 4217 currency code";
@@ -111,6 +196,18 @@ void Flatten(const YAML::Node& node, const std::string& prefix,
     out.emplace_back(prefix, node.Scalar());
   } else if (node.IsNull()) {
     out.emplace_back(prefix, "");
+  } else if (node.IsSequence()) {
+    // Lists (http.cors_origins, http.trusted_proxies) read as their
+    // comma-separated form.
+    std::string joined;
+    for (const auto& item : node) {
+      if (!item.IsScalar()) {
+        errors.push_back({prefix, "must be a list of single values"});
+        return;
+      }
+      joined += (joined.empty() ? "" : ",") + item.Scalar();
+    }
+    out.emplace_back(prefix, joined);
   } else {
     errors.push_back({prefix, "must be a single value"});
   }
@@ -147,6 +244,13 @@ Result<LoadedConfig> LoadConfig(const ConfigSources& sources) {
   LoadedConfig loaded;
   std::vector<FieldError> errors;
   auto apply = [&](const std::string& key, const std::string& value, const std::string& where) {
+    if (key.rfind(kWebhookSecretPrefix, 0) == 0 && key.size() > kWebhookSecretPrefix.size()) {
+      if (value.empty())
+        errors.push_back({key, where + ": must not be empty"});
+      else
+        loaded.config.payments_webhook_secrets[key.substr(kWebhookSecretPrefix.size())] = value;
+      return;
+    }
     const KeyDef* def = Find(key);
     if (!def) {
       errors.push_back({key, where + ": unknown setting"});
@@ -185,6 +289,9 @@ Result<LoadedConfig> LoadConfig(const ConfigSources& sources) {
   }
 
   for (const auto& [key, value] : sources.overrides) apply(key, value, "flag");
+
+  if (loaded.config.http_tls_cert.empty() != loaded.config.http_tls_key.empty())
+    errors.push_back({"http.tls_cert", "http.tls_cert and http.tls_key must be set together"});
 
   if (!errors.empty()) {
     std::string message = "invalid configuration:";

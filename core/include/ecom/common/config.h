@@ -27,6 +27,31 @@ struct Config {
   std::int64_t http_max_body_bytes = 1 << 20;
   // http.keep_alive_timeout_s: idle keep-alive connections are closed after this.
   int http_keep_alive_timeout_s = 5;
+  // http.trusted_proxies: CIDR ranges of reverse proxies whose X-Forwarded-For
+  // is believed; empty: the socket peer is always the client.
+  std::vector<std::string> http_trusted_proxies;
+  // http.cors_origins: origins (scheme://host[:port]) browsers may call the API
+  // from; empty: no cross-origin access.
+  std::vector<std::string> http_cors_origins;
+  // http.rate_limit_per_token: requests a second each token may send (with
+  // bursts as large); 0: unlimited.
+  int http_rate_limit_per_token = 0;
+  // http.max_header_bytes: requests whose header fields total more get 431.
+  int http_max_header_bytes = 16384;
+  // http.max_url_bytes: request targets longer than this get 414.
+  int http_max_url_bytes = 8192;
+  // http.tls_cert / http.tls_key: PEM files; when both are set ecomd serves
+  // HTTPS only.
+  std::string http_tls_cert;
+  std::string http_tls_key;
+  // auth.session_ttl_s: a session lapses this long after its last use.
+  std::int64_t auth_session_ttl_s = 30 * 24 * 3600;
+  // auth.reset_key: 64 hex digits, the key that seals password reset tokens in
+  // events. ecomd refuses to start without one.
+  std::string auth_reset_key;
+  // payments.webhook_secrets: gateway name -> the secret its webhooks are
+  // signed with (`name=secret,...`, or a YAML mapping).
+  std::map<std::string, std::string, std::less<>> payments_webhook_secrets;
   // shop.currency: ISO 4217 currency of the shop's prices and imports.
   std::string shop_currency = "USD";
   // log.level: trace, debug, info, warn, error.

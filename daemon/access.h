@@ -1,0 +1,125 @@
+// Who may call a route: the access rule each route declares next to its
+// registration in Routes(), and the check the router runs before the handler.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ecom/auth/principal.h"
+#include "ecom/common/clock.h"
+#include "ecom/common/result.h"
+
+namespace ecom::daemon {
+
+// Whether a guest's cart token opens a cart. The carts code implements it;
+// the router asks it for routes declared Access::CartHolder(). Thread-safe.
+class CartTokens {
+ public:
+  virtual ~CartTokens() = default;
+  // True if `token` (the X-Cart-Token header) is the token of cart `cart_id`.
+  // False for an unknown cart and for a token of another cart alike.
+  virtual Result<bool> Holds(std::string_view cart_id, std::string_view token) = 0;
+};
+
+// The per-gateway secrets webhooks are signed with (payments.webhook_secrets).
+using WebhookSecrets = std::map<std::string, std::string, std::less<>>;
+
+// How far a webhook's signed time may be from now (either way).
+inline constexpr std::chrono::seconds kWebhookTolerance{300};
+
+// What the access check needs to know about one request.
+struct AccessRequest {
+  const auth::Principal* caller = nullptr;  // nullptr: anonymous
+  std::string_view resource;    // the route's resource parameter (cart id, gateway name)
+  std::string_view cart_token;  // X-Cart-Token, "" if absent
+  std::string_view signature;   // Ecom-Signature, "" if absent
+  std::string_view body;        // the raw body, for webhook signatures
+  TimePoint now{};
+};
+
+// The collaborators some rules consult. Either may be null: a rule that
+// needs a missing one refuses every caller.
+struct AccessServices {
+  CartTokens* carts = nullptr;
+  const WebhookSecrets* webhook_secrets = nullptr;
+};
+
+class Access {
+ public:
+  enum class Kind {
+    kPublic,      // anyone
+    kCustomer,    // a signed-in customer, acting on their own objects only
+    kSession,     // a signed-in customer or staff member (their own session)
+    kScope,       // an API key or a staff session holding one of scopes()
+    kCartHolder,  // a guest with the cart's X-Cart-Token, or a signed-in customer
+    kWebhook,     // a payment gateway, by the Ecom-Signature of the body
+  };
+
+  // Anyone; handlers may still show more to callers with a scope.
+  static Access Public() { return Access(Kind::kPublic); }
+  // A signed-in customer. Handlers act on the caller's own objects: another
+  // customer's object is 404, never the object.
+  static Access Customer() { return Access(Kind::kCustomer); }
+  // A signed-in customer or staff member (logout: ends the presented session).
+  static Access Session() { return Access(Kind::kSession); }
+  // An API key or staff session holding `scope`, or a scope that implies it
+  // (`admin`; a `<resource>:write` implies `<resource>:read`).
+  static Access Scope(std::string scope) { return Access(Kind::kScope, {std::move(scope)}); }
+  // A guest presenting X-Cart-Token for the cart named by path parameter
+  // `param`, or a signed-in customer (the handler then checks the cart is
+  // theirs). A token of another cart is 404, as an unknown cart is.
+  static Access CartHolder(std::string param = "id") {
+    return Access(Kind::kCartHolder, {}, std::move(param));
+  }
+  // A gateway's webhook: `Ecom-Signature: t=<unix time>,v1=<hex HMAC-SHA256
+  // of "<t>.<body>">` under the secret of the gateway named by path parameter
+  // `param`, within kWebhookTolerance of now.
+  static Access Webhook(std::string param = "gateway") {
+    return Access(Kind::kWebhook, {}, std::move(param));
+  }
+
+  Kind kind() const { return kind_; }
+  bool is_public() const { return kind_ == Kind::kPublic; }
+  const std::vector<std::string>& scopes() const { return scopes_; }
+  // The path parameter CartHolder and Webhook rules read ("" for others).
+  const std::string& resource_param() const { return param_; }
+
+  // Ok if the request may reach the handler. Otherwise:
+  //   kUnauthenticated `unauthenticated`: no credentials of the needed kind;
+  //   kUnauthenticated `invalid_signature`: a webhook signature that fails;
+  //   kPermissionDenied `insufficient_scope`: a principal without the scope
+  //     (Error::fields names the scopes);
+  //   kPermissionDenied `wrong_principal_kind`: e.g. an API key on a
+  //     customer's own route;
+  //   kNotFound: a cart token that does not open the cart, or a webhook for
+  //     an unknown gateway.
+  Status Check(const AccessRequest& request, const AccessServices& services) const;
+
+  // "public", "customer", "session", "cart holder", "webhook", or the scope.
+  std::string Describe() const;
+
+ private:
+  explicit Access(Kind kind, std::vector<std::string> scopes = {}, std::string param = "")
+      : kind_(kind), scopes_(std::move(scopes)), param_(std::move(param)) {}
+
+  Kind kind_;
+  std::vector<std::string> scopes_;
+  std::string param_;
+};
+
+// Checks an Ecom-Signature header against `body` signed with `secret`. Several
+// v1= entries may be given (a gateway rotating its secret); one must match.
+// kUnauthenticated `invalid_signature` for a malformed header, a signature
+// that does not match, or a time further than `tolerance` from `now` (which
+// bounds how long a captured request can be replayed).
+Status VerifyWebhookSignature(std::string_view header, std::string_view body,
+                              std::string_view secret, TimePoint now,
+                              std::chrono::seconds tolerance = kWebhookTolerance);
+
+// The header value VerifyWebhookSignature accepts for `body` at `unix_time`.
+std::string SignWebhook(std::string_view body, std::string_view secret, std::int64_t unix_time);
+
+}  // namespace ecom::daemon
