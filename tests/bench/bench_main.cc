@@ -1,6 +1,7 @@
 // The foundation benchmarks: catalog import throughput and peak memory on
 // each store, and HTTP throughput of ecomd against a bare cpp-httplib
-// handler, with ecomd's idle and loaded memory. Prints tables; never fails
+// handler, with ecomd's idle and loaded memory; then the login rate ecomd
+// sustains and the product list's throughput while logins run alongside. Prints tables; never fails
 // on time, only when a step itself fails.
 //
 //   ecom_bench [--variants N] [--http-products N] [--duration S] [--skip-http]
@@ -149,8 +150,7 @@ double ToMs(double value, const std::string& unit) {
   return value;
 }
 
-WrkResult Wrk(const std::string& url, int duration) {
-  auto r = Run({"wrk", "-t2", "-c64", "-d" + std::to_string(duration) + "s", "--latency", url});
+WrkResult ParseWrk(const RunResult& r) {
   WrkResult w;
   if (r.status != 0) {
     w.error = r.output;
@@ -161,6 +161,22 @@ WrkResult Wrk(const std::string& url, int duration) {
   if (std::regex_search(r.output, m, std::regex(R"(99%\s+([\d.]+)(us|ms|s))"))) w.p99_ms = ToMs(std::stod(m[1]), m[2]);
   if (std::regex_search(r.output, m, std::regex(R"(Non-2xx or 3xx responses:\s+(\d+))"))) w.error = std::string(m[1]) + " non-2xx responses";
   return w;
+}
+
+WrkResult Wrk(const std::string& url, int duration) {
+  return ParseWrk(Run({"wrk", "-t2", "-c64", "-d" + std::to_string(duration) + "s", "--latency", url}));
+}
+
+// A wrk script that posts a login. `pause_ms` > 0 makes each connection wait
+// that long between requests, to pace the logins.
+fs::path WriteLoginScript(const fs::path& dir, const std::string& body, int pause_ms) {
+  fs::path script = dir / ("login-" + std::to_string(pause_ms) + ".lua");
+  std::ofstream out(script);
+  out << "wrk.method = \"POST\"\n"
+      << "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+      << "wrk.body = '" << body << "'\n";
+  if (pause_ms > 0) out << "function delay() return " << pause_ms << " end\n";
+  return script;
 }
 
 }  // namespace
@@ -273,6 +289,36 @@ int main(int argc, char** argv) {
       results.push_back(Wrk(c.url, duration));
     }
     long loaded_rss = StatusKb(daemon.pid, "VmHWM:");
+
+    // Logins: the rate the server sustains (argon2id, one hash per core), and
+    // the product list measured again while about 20 logins a second run.
+    const std::string login_body = R"({"email":"bench@example.com","password":"bench-password-1"})";
+    auto registered = Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                           "Content-Type: application/json", "-d",
+                           R"({"email":"bench@example.com","password":"bench-password-1","name":"Bench"})",
+                           base + "/v1/auth/register"});
+    WrkResult login_max, login_paced, list_with_logins;
+    if (registered.output != "201") {
+      std::fprintf(stderr, "registering the bench customer answered %s\n", registered.output.c_str());
+      ++failures;
+    } else {
+      fs::path flat_out = WriteLoginScript(work, login_body, 0);
+      login_max = ParseWrk(Run({"wrk", "-t2", "-c8", "-d" + std::to_string(duration) + "s", "--latency", "-s",
+                                flat_out.string(), base + "/v1/auth/login"}));
+      // Twenty connections, each pausing 950 ms after its login: at most
+      // 20 a second (fewer if a login takes long; the table shows the rate).
+      fs::path paced = WriteLoginScript(work, login_body, 950);
+      Background logins;
+      Start(logins, {"wrk", "-t2", "-c20", "-d" + std::to_string(duration + 2) + "s", "--latency", "-s", paced.string(),
+                     base + "/v1/auth/login"},
+            work / "paced-logins.log");
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      list_with_logins = Wrk(base + "/v1/products?limit=20", duration);
+      int status = 0;
+      waitpid(logins.pid, &status, 0);
+      logins.pid = -1;
+      login_paced = ParseWrk({WIFEXITED(status) ? WEXITSTATUS(status) : 1, 0, 0, Slurp(work / "paced-logins.log")});
+    }
     daemon.Stop();
 
     std::vector<WrkResult> bare;
@@ -303,6 +349,21 @@ int main(int argc, char** argv) {
       }
     }
     std::printf("\necomd RSS: idle %.1f MB, peak under load %.1f MB\n", idle_rss / 1024.0, loaded_rss / 1024.0);
+
+    std::printf("\nLogins (POST /v1/auth/login, argon2id 19 MiB x 2 passes), %d s per run\n", duration);
+    std::printf("| run                                            | req/s | p99 ms |\n");
+    std::printf("|------------------------------------------------|-------|--------|\n");
+    std::printf("| logins, wrk -c8 flat out                       | %5.0f | %6.1f |\n", login_max.rps, login_max.p99_ms);
+    std::printf("| paced logins alongside the list below          | %5.0f | %6.1f |\n", login_paced.rps,
+                login_paced.p99_ms);
+    std::printf("| GET /v1/products?limit=20 while logins run     | %5.0f | %6.1f |\n", list_with_logins.rps,
+                list_with_logins.p99_ms);
+    for (const auto* r : {&login_max, &login_paced, &list_with_logins}) {
+      if (!r->error.empty()) {
+        std::fprintf(stderr, "logins: %s\n", r->error.c_str());
+        ++failures;
+      }
+    }
   }
   std::error_code ec;
   fs::remove_all(work, ec);
