@@ -141,7 +141,8 @@ bool WaitForPort(int port, double seconds) {
 struct WrkResult {
   double rps = 0;
   double p99_ms = 0;
-  std::string error;
+  long non_2xx = 0;   // answers other than 2xx/3xx
+  std::string error;  // wrk failed, or (for catalog runs) non-2xx answers
 };
 
 double ToMs(double value, const std::string& unit) {
@@ -159,12 +160,15 @@ WrkResult ParseWrk(const RunResult& r) {
   std::smatch m;
   if (std::regex_search(r.output, m, std::regex(R"(Requests/sec:\s+([\d.]+))"))) w.rps = std::stod(m[1]);
   if (std::regex_search(r.output, m, std::regex(R"(99%\s+([\d.]+)(us|ms|s))"))) w.p99_ms = ToMs(std::stod(m[1]), m[2]);
-  if (std::regex_search(r.output, m, std::regex(R"(Non-2xx or 3xx responses:\s+(\d+))"))) w.error = std::string(m[1]) + " non-2xx responses";
+  if (std::regex_search(r.output, m, std::regex(R"(Non-2xx or 3xx responses:\s+(\d+))"))) w.non_2xx = std::stol(m[1]);
   return w;
 }
 
+// A catalog run: every answer must be a success.
 WrkResult Wrk(const std::string& url, int duration) {
-  return ParseWrk(Run({"wrk", "-t2", "-c64", "-d" + std::to_string(duration) + "s", "--latency", url}));
+  WrkResult w = ParseWrk(Run({"wrk", "-t2", "-c64", "-d" + std::to_string(duration) + "s", "--latency", url}));
+  if (w.error.empty() && w.non_2xx) w.error = std::to_string(w.non_2xx) + " non-2xx responses";
+  return w;
 }
 
 // A wrk script that posts a login. `pause_ms` > 0 makes each connection wait
@@ -351,13 +355,16 @@ int main(int argc, char** argv) {
     std::printf("\necomd RSS: idle %.1f MB, peak under load %.1f MB\n", idle_rss / 1024.0, loaded_rss / 1024.0);
 
     std::printf("\nLogins (POST /v1/auth/login, argon2id 19 MiB x 2 passes), %d s per run\n", duration);
-    std::printf("| run                                            | req/s | p99 ms |\n");
-    std::printf("|------------------------------------------------|-------|--------|\n");
-    std::printf("| logins, wrk -c8 flat out                       | %5.0f | %6.1f |\n", login_max.rps, login_max.p99_ms);
-    std::printf("| paced logins alongside the list below          | %5.0f | %6.1f |\n", login_paced.rps,
-                login_paced.p99_ms);
-    std::printf("| GET /v1/products?limit=20 while logins run     | %5.0f | %6.1f |\n", list_with_logins.rps,
-                list_with_logins.p99_ms);
+    // A login that waits too long for a hashing slot is shed with 503
+    // (auth_busy) by design; the table counts those answers.
+    std::printf("| run                                            | req/s | p99 ms | not 2xx |\n");
+    std::printf("|------------------------------------------------|-------|--------|---------|\n");
+    std::printf("| logins, wrk -c8 flat out                       | %5.0f | %6.1f | %7ld |\n", login_max.rps,
+                login_max.p99_ms, login_max.non_2xx);
+    std::printf("| paced logins alongside the list below          | %5.0f | %6.1f | %7ld |\n", login_paced.rps,
+                login_paced.p99_ms, login_paced.non_2xx);
+    std::printf("| GET /v1/products?limit=20 while logins run     | %5.0f | %6.1f | %7ld |\n", list_with_logins.rps,
+                list_with_logins.p99_ms, list_with_logins.non_2xx);
     for (const auto* r : {&login_max, &login_paced, &list_with_logins}) {
       if (!r->error.empty()) {
         std::fprintf(stderr, "logins: %s\n", r->error.c_str());
