@@ -12,6 +12,7 @@
 
 #include "ecom/store/migrate.h"
 #include "exit_codes.h"
+#include "payments/test/test_gateway.h"
 
 namespace ecom::cli {
 namespace {
@@ -146,6 +147,53 @@ auth::CustomerService& Context::customers() {
 auth::StaffService& Context::staff() {
   if (!staff_) staff_ = std::make_unique<auth::StaffService>(*db_, clock_, ids_, hasher());
   return *staff_;
+}
+
+namespace {
+
+// A configuration problem met while building a service: exit 2, like a bad
+// setting found by LoadConfig.
+Error ConfigError(const std::string& what, const Error& cause) {
+  Error error = cause;
+  error.code = ErrorCode::kInvalidArgument;
+  error.reason = kInvalidConfigReason;
+  error.message = what + ": " + cause.message;
+  return error;
+}
+
+}  // namespace
+
+Result<orders::OrderService*> Context::orders() {
+  if (orders_) return orders_.get();
+  // The same construction as ecomd's (daemon/main.cc), so that the CLI and the
+  // daemon read and change orders alike.
+  if (!vault_) {
+    auto vault = payments::PaymentVault::Load(config_, db_->dialect());
+    if (!vault) return ConfigError("cannot open the payment vault", vault.error());
+    vault_ = std::make_unique<payments::PaymentVault>(std::move(*vault));
+  }
+  if (auto valid = orders::PricingSettings::Validate(config_); !valid)
+    return ConfigError("invalid shipping or tax settings", valid.error());
+  pricing_ = std::make_unique<orders::PricingSettings>(*db_, clock_, config_);
+  orders::CartOptions cart_options;
+  cart_options.ttl = std::chrono::seconds(config_.carts_ttl_s);
+  cart_options.default_currency = config_.shop_currency;
+  carts_ = std::make_unique<orders::CartService>(*db_, clock_, ids_, *pricing_, cart_options);
+  gateways_ = std::make_unique<orders::Gateways>();
+  for (const auto& name : config_.payments_gateways) {
+    if (name != "test")
+      return Error{ErrorCode::kInvalidArgument, kInvalidConfigReason,
+                   fmt::format("payments.gateways: unknown payment gateway '{}' (known: test)", name),
+                   {}};
+    auto secret = config_.payments_webhook_secrets.find(name);
+    gateways_->Add(std::make_shared<payments::TestGateway>(
+        *db_, secret == config_.payments_webhook_secrets.end() ? "" : secret->second, clock_, ids_));
+  }
+  orders::OrderOptions order_options;
+  order_options.payment_timeout = std::chrono::seconds(config_.orders_payment_timeout_s);
+  orders_ = std::make_unique<orders::OrderService>(*db_, clock_, ids_, *carts_, *pricing_, *gateways_,
+                                                   *vault_, order_options);
+  return orders_.get();
 }
 
 }  // namespace ecom::cli

@@ -16,6 +16,10 @@
 #include "ecom/common/config.h"
 #include "ecom/common/result.h"
 #include "ecom/inventory/inventory_service.h"
+#include "ecom/orders/cart_service.h"
+#include "ecom/orders/order_service.h"
+#include "ecom/orders/pricing.h"
+#include "ecom/payments/vault.h"
 #include "ecom/store/database.h"
 
 namespace CLI {
@@ -62,6 +66,11 @@ class Context {
   auth::ApiKeyService& api_keys();
   auth::CustomerService& customers();
   auth::StaffService& staff();
+  // Orders and payments, over pricing, carts, the configured payment gateways
+  // and the payment vault, built as ecomd builds them. A payment key that is
+  // missing or unreadable, an unknown gateway or bad shipping or tax settings
+  // is a configuration error (exit 2).
+  Result<orders::OrderService*> orders();
 
  private:
   // One per run, shared by the services that hash passwords.
@@ -81,6 +90,12 @@ class Context {
   std::shared_ptr<auth::PasswordHasher> hasher_;
   std::unique_ptr<auth::CustomerService> customers_;
   std::unique_ptr<auth::StaffService> staff_;
+  // What the order service stands on; declared before it, so gone after it.
+  std::unique_ptr<payments::PaymentVault> vault_;
+  std::unique_ptr<orders::PricingSettings> pricing_;
+  std::unique_ptr<orders::CartService> carts_;
+  std::unique_ptr<orders::Gateways> gateways_;
+  std::unique_ptr<orders::OrderService> orders_;
 };
 
 // What a parsed command runs once the store is open; returns the exit code.
@@ -111,5 +126,7 @@ void AddStockCommands(CLI::App& app, Invocation& invocation);
 void AddApiKeyCommands(CLI::App& app, Invocation& invocation);
 void AddStaffCommands(CLI::App& app, Invocation& invocation);
 void AddCustomerCommands(CLI::App& app, Invocation& invocation);
+void AddOrderCommands(CLI::App& app, Invocation& invocation);
+void AddPaymentCommands(CLI::App& app, Invocation& invocation);
 
 }  // namespace ecom::cli

@@ -53,7 +53,7 @@ std::string CommandPath(CLI::App& root, CLI::App* where) {
 int Main(int argc, char** argv) {
   CLI::App app{
       "ecom: manage an ecom store from the command line (catalog, stock, API keys, staff, "
-      "customers, schema).",
+      "customers, orders, payments, schema).",
       "ecom"};
   app.footer(RootFooter());
   app.set_version_flag("--version", "ecom " ECOM_VERSION);
@@ -69,6 +69,8 @@ int Main(int argc, char** argv) {
   AddApiKeyCommands(app, invocation);
   AddStaffCommands(app, invocation);
   AddCustomerCommands(app, invocation);
+  AddOrderCommands(app, invocation);
+  AddPaymentCommands(app, invocation);
 
   try {
     app.parse(argc, argv);

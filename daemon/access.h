@@ -11,6 +11,7 @@
 #include "ecom/auth/principal.h"
 #include "ecom/common/clock.h"
 #include "ecom/common/result.h"
+#include "ecom/payments/webhook_signature.h"
 
 namespace ecom::daemon {
 
@@ -27,8 +28,7 @@ class CartTokens {
 // The per-gateway secrets webhooks are signed with (payments.webhook_secrets).
 using WebhookSecrets = std::map<std::string, std::string, std::less<>>;
 
-// How far a webhook's signed time may be from now (either way).
-inline constexpr std::chrono::seconds kWebhookTolerance{300};
+using payments::kWebhookTolerance;
 
 // What the access check needs to know about one request.
 struct AccessRequest {
@@ -56,6 +56,7 @@ class Access {
     kScope,       // an API key or a staff session holding one of scopes()
     kCartHolder,  // a guest with the cart's X-Cart-Token, or a signed-in customer
     kWebhook,     // a payment gateway, by the Ecom-Signature of the body
+    kOrderReader, // a cart holder of the order's cart, or a holder of scopes()
   };
 
   // Anyone; handlers may still show more to callers with a scope.
@@ -73,6 +74,12 @@ class Access {
   // theirs). A token of another cart is 404, as an unknown cart is.
   static Access CartHolder(std::string param = "id") {
     return Access(Kind::kCartHolder, {}, std::move(param));
+  }
+  // Staff or keys holding `scope`; otherwise as CartHolder(param): the
+  // order's customer (the handler checks) or a guest with the X-Cart-Token of
+  // the cart the order was placed from.
+  static Access OrderReader(std::string scope, std::string param = "id") {
+    return Access(Kind::kOrderReader, {std::move(scope)}, std::move(param));
   }
   // A gateway's webhook: `Ecom-Signature: t=<unix time>,v1=<hex HMAC-SHA256
   // of "<t>.<body>">` under the secret of the gateway named by path parameter
@@ -110,16 +117,8 @@ class Access {
   std::string param_;
 };
 
-// Checks an Ecom-Signature header against `body` signed with `secret`. Several
-// v1= entries may be given (a gateway rotating its secret); one must match.
-// kUnauthenticated `invalid_signature` for a malformed header, a signature
-// that does not match, or a time further than `tolerance` from `now` (which
-// bounds how long a captured request can be replayed).
-Status VerifyWebhookSignature(std::string_view header, std::string_view body,
-                              std::string_view secret, TimePoint now,
-                              std::chrono::seconds tolerance = kWebhookTolerance);
-
-// The header value VerifyWebhookSignature accepts for `body` at `unix_time`.
-std::string SignWebhook(std::string_view body, std::string_view secret, std::int64_t unix_time);
+// The signature checks live with the payments domain; the router uses them.
+using payments::SignWebhook;
+using payments::VerifyWebhookSignature;
 
 }  // namespace ecom::daemon

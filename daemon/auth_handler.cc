@@ -3,6 +3,7 @@
 
 #include "daemon/json_input.h"
 #include "daemon/problem.h"
+#include "ecom/orders/json.h"
 #include "ecom/auth/json.h"
 
 namespace ecom::daemon {
@@ -35,11 +36,17 @@ Reply AuthHandler::Login(const Call& call) {
   if (!password) return Problem(password.error());
   auto session = sessions_.Login(*email, *password, call.client_addr());
   if (!session) return Problem(session.error());
-  return Reply::Json(200, {{"token", session->token},
-                           {"token_type", "Bearer"},
-                           {"expires_at", session->expires_at},
-                           {"kind", auth::ToString(session->principal.kind)},
-                           {"principal", auth::ToJson(session->principal)}});
+  nlohmann::json out = {{"token", session->token},
+                        {"token_type", "Bearer"},
+                        {"expires_at", session->expires_at},
+                        {"kind", auth::ToString(session->principal.kind)},
+                        {"principal", auth::ToJson(session->principal)}};
+  std::string cart_token = call.Header("X-Cart-Token");
+  if (carts_ && !cart_token.empty() && session->principal.is_customer()) {
+    auto merged = carts_->MergeGuestCart(cart_token, session->principal.id);
+    if (merged && *merged) out["cart"] = orders::ToJson(**merged);
+  }
+  return Reply::Json(200, out);
 }
 
 Reply AuthHandler::Logout(const Call& call) {

@@ -2,6 +2,7 @@
 // shapes and body readers are core's (inventory/json.h).
 #include "daemon/inventory_handler.h"
 
+#include "daemon/idempotency.h"
 #include "daemon/problem.h"
 #include "ecom/inventory/json.h"
 
@@ -19,9 +20,12 @@ Reply InventoryHandler::Adjust(const Call& call) {
   auto change = inventory::StockChangeFromJson(*body);
   if (!change) return Problem(change.error());
   change->sku_or_id = call.Param("sku");
-  auto level = inventory_.Adjust(*change, call.actor());
-  if (!level) return Problem(level.error());
-  return Reply::Json(201, inventory::ToJson(*level));
+  auto idem = IdempotencyOf(call);
+  if (!idem) return Problem(idem.error());
+  auto outcome = inventory_.Adjust(*change, call.actor(), *idem);
+  if (!outcome) return FinishIdempotent(db_, *clock_, *idem, Problem(outcome.error()));
+  if (auto reply = ClaimReply(outcome->claim)) return *reply;
+  return FinishIdempotent(db_, *clock_, *idem, Reply::Json(201, inventory::ToJson(*outcome->level)));
 }
 
 Reply InventoryHandler::SetLevel(const Call& call) {

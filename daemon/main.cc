@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -27,6 +29,11 @@
 #include "ecom/catalog/catalog_service.h"
 #include "ecom/common/config.h"
 #include "ecom/inventory/inventory_service.h"
+#include "ecom/orders/cart_service.h"
+#include "ecom/orders/order_service.h"
+#include "ecom/orders/pricing.h"
+#include "ecom/payments/vault.h"
+#include "payments/test/test_gateway.h"
 #include "ecom/store/database.h"
 #include "ecom/store/migrate.h"
 
@@ -60,6 +67,58 @@ std::string MissingSettings(const ecom::Config& config) {
            "to 64 hex digits, e.g. from 'openssl rand -hex 32', the same on every replica";
   return "";
 }
+
+// Guest cart tokens, for the router's cart-holder rule.
+class CartTokenCheck : public ecom::daemon::CartTokens {
+ public:
+  explicit CartTokenCheck(ecom::orders::CartService& carts) : carts_(carts) {}
+  ecom::Result<bool> Holds(std::string_view id, std::string_view token) override {
+    return carts_.TokenOpens(id, token);
+  }
+
+ private:
+  ecom::orders::CartService& carts_;
+};
+
+// Runs OrderService::Sweep every few seconds until stopped: settles what a
+// dead process left unsettled, cancels unpaid orders past their time.
+class Sweeper {
+ public:
+  explicit Sweeper(ecom::orders::OrderService& orders) : thread_([this, &orders] { Loop(orders); }) {}
+  ~Sweeper() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop(ecom::orders::OrderService& orders) {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(5), [this] { return stop_; })) {
+      lock.unlock();
+      try {
+        auto report = orders.Sweep();
+        if (report.payments_settled + report.refunds_settled + report.orders_expired > 0)
+          Log(LogLevel::kInfo, "sweep",
+              {{"payments_settled", report.payments_settled},
+               {"refunds_settled", report.refunds_settled},
+               {"orders_expired", report.orders_expired},
+               {"carts_expired", report.carts_expired}});
+      } catch (const std::exception& e) {
+        Log(LogLevel::kWarn, "sweep failed", {{"error", e.what()}});
+      }
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 int Serve(const ecom::Config& config) {
   auto clock = ecom::SystemClock();
@@ -113,7 +172,29 @@ int Serve(const ecom::Config& config) {
   for (std::size_t i = 0; i < ecom::daemon::Routes().size(); ++i)
     route_labels.push_back(ecom::daemon::RouteName(i));
   ecom::daemon::Metrics metrics(route_labels);
-  ecom::daemon::Handlers handlers({*db, catalog, inventory, metrics, sessions, customers, resets});
+  auto vault = ecom::payments::PaymentVault::Load(config, db->dialect());
+  if (!vault) return Fail("no payment encryption key", {{"error", vault.error().message}});
+  if (auto s = ecom::orders::PricingSettings::Validate(config); !s)
+    return Fail("invalid shipping or tax settings", {{"error", s.error().message}});
+  ecom::orders::PricingSettings pricing(*db, clock, config);
+  ecom::orders::CartOptions cart_options;
+  cart_options.ttl = std::chrono::seconds(config.carts_ttl_s);
+  cart_options.default_currency = config.shop_currency;
+  ecom::orders::CartService carts(*db, clock, ids, pricing, cart_options);
+  ecom::orders::Gateways gateways;
+  for (const auto& name : config.payments_gateways) {
+    if (name != "test") return Fail("unknown payment gateway", {{"gateway", name}});
+    auto secret = config.payments_webhook_secrets.find(name);
+    gateways.Add(std::make_shared<ecom::payments::TestGateway>(
+        *db, secret == config.payments_webhook_secrets.end() ? "" : secret->second, clock, ids));
+  }
+  ecom::orders::OrderOptions order_options;
+  order_options.payment_timeout = std::chrono::seconds(config.orders_payment_timeout_s);
+  ecom::orders::OrderService orders(*db, clock, ids, carts, pricing, gateways, *vault, order_options);
+  CartTokenCheck cart_tokens(carts);
+
+  ecom::daemon::Handlers handlers(
+      {*db, catalog, inventory, metrics, sessions, customers, resets, pricing, carts, orders, clock});
   ecom::daemon::Router router(
       handlers,
       {.api_keys = api_keys,
@@ -121,7 +202,7 @@ int Serve(const ecom::Config& config) {
        .clock = clock,
        .trusted_proxies = std::move(*proxies),
        .rate_limit_per_token = config.http_rate_limit_per_token,
-       .access = {.carts = nullptr, .webhook_secrets = &config.payments_webhook_secrets}});
+       .access = {.carts = &cart_tokens, .webhook_secrets = &config.payments_webhook_secrets}});
   ecom::daemon::Server server(config, router, metrics, *ids);
 
   auto port = server.Bind();
@@ -152,7 +233,10 @@ int Serve(const ecom::Config& config) {
        {"host", server.host()},
        {"port", *port},
        {"tls", !config.http_tls_cert.empty()}});
-  server.Run();
+  {
+    Sweeper sweeper(orders);
+    server.Run();
+  }
 
   done = true;
   pthread_kill(watcher.native_handle(), SIGTERM);  // wakes the watcher if no signal came

@@ -126,6 +126,8 @@ int HttpStatus(const Error& error) {
   if (r == "unsupported_media_type") return 415;
   if (r == "method_not_allowed") return 405;
   if (r == "payload_too_large") return 413;
+  if (r == "idempotency_key_reused") return 422;
+  if (r == "payment_declined") return 402;
   switch (error.code) {
     case ErrorCode::kInvalidArgument:
       return 400;

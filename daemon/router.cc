@@ -138,6 +138,42 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/customers", Access::Scope("customers:read"), &Invoke<&CustomerHandler::List>},
       {"GET", "/v1/customers/{id}", Access::Scope("customers:read"),
        &Invoke<&CustomerHandler::Get>},
+
+      // Carts: a guest opens theirs with its X-Cart-Token, a customer with
+      // their session. A SKU may hold `/`, so it takes the rest of the path.
+      {"POST", "/v1/carts", Access::Public(), &Invoke<&CartHandler::Create>},
+      {"GET", "/v1/carts/{id}", Access::CartHolder(), &Invoke<&CartHandler::Get>},
+      {"POST", "/v1/carts/{id}/items", Access::CartHolder(), &Invoke<&CartHandler::AddItem>},
+      {"PATCH", "/v1/carts/{id}/items/{+sku}", Access::CartHolder(), &Invoke<&CartHandler::UpdateItem>},
+      {"DELETE", "/v1/carts/{id}/items/{+sku}", Access::CartHolder(), &Invoke<&CartHandler::RemoveItem>},
+      {"POST", "/v1/carts/{id}/checkout", Access::CartHolder(), &Invoke<&CartHandler::Checkout>},
+
+      // Orders: their customer, the guest holding the cart token, or staff.
+      {"GET", "/v1/me/orders", Access::Customer(), &Invoke<&OrderHandler::ListMine>},
+      {"GET", "/v1/orders", Access::Scope("orders:read"), &Invoke<&OrderHandler::List>},
+      {"GET", "/v1/orders/{id}", Access::OrderReader("orders:read"), &Invoke<&OrderHandler::Get>},
+      {"GET", "/v1/orders/{id}/payments", Access::OrderReader("orders:read"),
+       &Invoke<&OrderHandler::ListPayments>},
+      {"POST", "/v1/orders/{id}/payments", Access::CartHolder(), &Invoke<&OrderHandler::Pay>},
+      {"POST", "/v1/orders/{id}/cancel", Access::Scope("orders:write"), &Invoke<&OrderHandler::Cancel>},
+      {"POST", "/v1/orders/{id}/fulfil", Access::Scope("orders:write"), &Invoke<&OrderHandler::Fulfil>},
+      {"POST", "/v1/orders/{id}/ship", Access::Scope("orders:write"), &Invoke<&OrderHandler::Ship>},
+      {"POST", "/v1/orders/{id}/deliver", Access::Scope("orders:write"), &Invoke<&OrderHandler::Deliver>},
+      {"GET", "/v1/orders/{id}/refunds", Access::Scope("orders:read"), &Invoke<&OrderHandler::ListRefunds>},
+      {"POST", "/v1/orders/{id}/refunds", Access::Scope("payments:refund"), &Invoke<&OrderHandler::Refund>},
+      {"GET", "/v1/payments/{id}", Access::Scope("orders:read"), &Invoke<&OrderHandler::GetPayment>},
+      {"POST", "/v1/webhooks/{gateway}", Access::Webhook(), &Invoke<&OrderHandler::Webhook>},
+
+      // Shipping methods and tax rates.
+      {"GET", "/v1/shipping-methods", Access::Public(), &Invoke<&PricingHandler::ListShippingMethods>},
+      {"PUT", "/v1/shipping-methods/{code}", Access::Scope("settings:write"),
+       &Invoke<&PricingHandler::PutShippingMethod>},
+      {"DELETE", "/v1/shipping-methods/{code}", Access::Scope("settings:write"),
+       &Invoke<&PricingHandler::DeleteShippingMethod>},
+      {"GET", "/v1/tax-rates", Access::Public(), &Invoke<&PricingHandler::ListTaxRates>},
+      {"PUT", "/v1/tax-rates/{code}", Access::Scope("settings:write"), &Invoke<&PricingHandler::PutTaxRate>},
+      {"DELETE", "/v1/tax-rates/{code}", Access::Scope("settings:write"),
+       &Invoke<&PricingHandler::DeleteTaxRate>},
   };
   return kRoutes;
 }
@@ -393,11 +429,14 @@ Router::Outcome Router::Serve(const httplib::Request& request) const {
 Router::Outcome Router::Dispatch(const httplib::Request& request) const {
   Outcome outcome = Serve(request);
   // Sign-in answers carry tokens and /v1/me personal data; anything asked
-  // with credentials may differ per caller. No cache may keep either.
+  // with credentials (a bearer token, or a guest's cart token: carts and
+  // orders hold addresses) may differ per caller. No cache may keep either.
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   bool personal = path.rfind("/v1/auth/", 0) == 0 || path == "/v1/me" ||
-                  path.rfind("/v1/me/", 0) == 0 || request.has_header("Authorization");
+                  path.rfind("/v1/me/", 0) == 0 || path.rfind("/v1/carts", 0) == 0 ||
+                  path.rfind("/v1/orders", 0) == 0 || request.has_header("Authorization") ||
+                  request.has_header("X-Cart-Token");
   if (personal) outcome.reply.Header("Cache-Control", "no-store");
   return outcome;
 }

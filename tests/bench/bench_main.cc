@@ -212,6 +212,8 @@ int main(int argc, char** argv) {
   // environment wins).
   setenv("ECOM_AUTH_RESET_KEY", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
          0);
+  setenv("ECOM_PAYMENTS_ENCRYPTION_KEYS",
+         "1:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", 0);
 
   // 1. Import.
   const long per_product = 5;

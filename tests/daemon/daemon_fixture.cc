@@ -153,7 +153,10 @@ bool DaemonTest::StartDaemon(const std::vector<std::string>& extra_args,
   // would warn about), plus short keep-alives so stops are quick.
   std::map<std::string, std::string> vars = {{"ECOM_HTTP_KEEP_ALIVE_TIMEOUT_S", "1"},
                                              {"ECOM_HTTP_THREADS", "16"},
-                                             {"ECOM_AUTH_RESET_KEY", kTestResetKeyHex}};
+                                             {"ECOM_AUTH_RESET_KEY", kTestResetKeyHex},
+                                             {"ECOM_PAYMENTS_ENCRYPTION_KEYS", kTestPaymentKeys},
+                                             {"ECOM_PAYMENTS_WEBHOOK_SECRETS",
+                                              std::string("test=") + kTestWebhookSecret}};
   for (const auto& [k, v] : env) vars[k] = v;
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e)
@@ -275,6 +278,16 @@ Response DaemonTest::Get(const std::string& path, const std::string& token) {
 Response DaemonTest::Post(const std::string& path, const nlohmann::json& body,
                           const std::string& token) {
   return Send({.method = "POST", .path = path, .token = token, .json = body});
+}
+
+Response DaemonTest::PostOnce(const std::string& path, const nlohmann::json& body,
+                              const std::string& token, const std::string& key,
+                              const httplib::Headers& headers) {
+  static std::atomic<std::uint64_t> counter{0};
+  Request r{.method = "POST", .path = path, .token = token, .json = body, .headers = headers};
+  r.headers.emplace("Idempotency-Key",
+                    key.empty() ? "test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) : key);
+  return Send(r);
 }
 
 Response DaemonTest::Put(const std::string& path, const nlohmann::json& body,

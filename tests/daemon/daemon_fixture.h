@@ -49,6 +49,11 @@ struct Request {
 };
 
 // The auth.reset_key every test daemon runs with.
+// The payment encryption key ring ecomd is started with in tests (PostgreSQL
+// stores need one configured), and the test gateway's webhook secret.
+inline constexpr const char* kTestPaymentKeys =
+    "1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+inline constexpr const char* kTestWebhookSecret = "whsec_test_secret";
 inline constexpr const char* kTestResetKeyHex =
     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
@@ -96,6 +101,9 @@ class DaemonTest : public ::testing::TestWithParam<std::string> {
   Response Send(const Request& request);
   Response Get(const std::string& path, const std::string& token = "");
   Response Post(const std::string& path, const nlohmann::json& body, const std::string& token);
+  // A POST with an Idempotency-Key header: `key`, or a fresh one when empty.
+  Response PostOnce(const std::string& path, const nlohmann::json& body, const std::string& token,
+                    const std::string& key = "", const httplib::Headers& headers = {});
   Response Put(const std::string& path, const nlohmann::json& body, const std::string& token);
   Response Patch(const std::string& path, const nlohmann::json& body, const std::string& token,
                  const std::string& if_match = "");

@@ -18,7 +18,7 @@ class InventoryApiTest : public DaemonTest {
 
   Response Adjust(const std::string& sku, std::int64_t delta,
                   const std::string& reason = "received") {
-    return Post("/v1/inventory/" + sku + "/adjustments", {{"delta", delta}, {"reason", reason}},
+    return PostOnce("/v1/inventory/" + sku + "/adjustments", {{"delta", delta}, {"reason", reason}},
                 inventory_write_key_);
   }
 };
@@ -45,7 +45,7 @@ TEST_P(InventoryApiTest, AdjustmentsAddUpAndAreRecordedInTheHistory) {
   Response received = Adjust("TEE-1", 10);
   ASSERT_EQ(received.status, 201) << received.body;
   EXPECT_EQ(received.json["on_hand"], 10);
-  Response sold = Post(
+  Response sold = PostOnce(
       "/v1/inventory/TEE-1/adjustments",
       {{"delta", -3}, {"reason", "sold"}, {"reference", "order #1001"}, {"note", "counter sale"}},
       inventory_write_key_);
@@ -139,7 +139,7 @@ TEST_P(InventoryApiTest, CountBodyIsCheckedFieldByField) {
 }
 
 TEST_P(InventoryApiTest, AdjustmentBodyIsCheckedFieldByField) {
-  Response r = Post("/v1/inventory/TEE-1/adjustments",
+  Response r = PostOnce("/v1/inventory/TEE-1/adjustments",
                     {{"delta", "ten"}, {"reason", "stolen"}, {"extra", 1}}, inventory_write_key_);
   ASSERT_EQ(r.status, 400) << r.body;
   std::set<std::string> fields;
@@ -151,7 +151,7 @@ TEST_P(InventoryApiTest, ReadingNeedsInventoryReadAndWritingInventoryWrite) {
   EXPECT_EQ(Get("/v1/inventory/TEE-1").status, 401);
   EXPECT_EQ(Get("/v1/inventory/TEE-1", catalog_write_key_).status, 403);
   EXPECT_EQ(Get("/v1/inventory/TEE-1", inventory_write_key_).status, 200);  // write implies read
-  Response r = Post("/v1/inventory/TEE-1/adjustments", {{"delta", 1}, {"reason", "received"}},
+  Response r = PostOnce("/v1/inventory/TEE-1/adjustments", {{"delta", 1}, {"reason", "received"}},
                     inventory_read_key_);
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.Header("WWW-Authenticate"),
@@ -167,6 +167,49 @@ TEST_P(InventoryApiTest, SkusWithSlashesReachTheirOwnRoutes) {
   Response history = Get("/v1/inventory/A/B/history", inventory_read_key_);
   ASSERT_EQ(history.status, 200) << history.body;
   EXPECT_EQ(history.json["items"].size(), 1u);
+}
+
+TEST_P(InventoryApiTest, AnAdjustmentNeedsAnIdempotencyKey) {
+  Response r = Post("/v1/inventory/TEE-1/adjustments", {{"delta", 1}, {"reason", "received"}},
+                    inventory_write_key_);
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json["reason"], "idempotency_key_required");
+  EXPECT_EQ(Get("/v1/inventory/TEE-1", inventory_read_key_).json["on_hand"], 0);
+}
+
+TEST_P(InventoryApiTest, AnAdjustmentIsMadeOncePerIdempotencyKey) {
+  nlohmann::json body = {{"delta", 4}, {"reason", "received"}};
+  Response first = PostOnce("/v1/inventory/TEE-1/adjustments", body, inventory_write_key_, "adj-1");
+  ASSERT_EQ(first.status, 201) << first.body;
+  for (int i = 0; i < 3; ++i) {
+    Response again = PostOnce("/v1/inventory/TEE-1/adjustments", body, inventory_write_key_, "adj-1");
+    ASSERT_EQ(again.status, 201) << again.body;
+    EXPECT_EQ(again.body, first.body);
+    EXPECT_EQ(again.Header("Idempotent-Replayed"), "true");
+  }
+  EXPECT_EQ(Get("/v1/inventory/TEE-1", inventory_read_key_).json["on_hand"], 4);
+
+  Response other = PostOnce("/v1/inventory/TEE-1/adjustments", {{"delta", 5}, {"reason", "received"}},
+                            inventory_write_key_, "adj-1");
+  EXPECT_EQ(other.status, 422) << other.body;
+  EXPECT_EQ(other.json["reason"], "idempotency_key_reused");
+
+  // A key belongs to its caller: another key holder's "adj-1" is its own.
+  std::string other_key = NewKey({"inventory:write"});
+  Response theirs = PostOnce("/v1/inventory/TEE-1/adjustments", body, other_key, "adj-1");
+  ASSERT_EQ(theirs.status, 201) << theirs.body;
+  EXPECT_EQ(Get("/v1/inventory/TEE-1", inventory_read_key_).json["on_hand"], 8);
+}
+
+TEST_P(InventoryApiTest, ARefusedAdjustmentIsReplayedAsRefused) {
+  nlohmann::json body = {{"delta", -1}, {"reason", "damaged"}};
+  Response first = PostOnce("/v1/inventory/TEE-1/adjustments", body, inventory_write_key_, "adj-2");
+  ASSERT_EQ(first.status, 409) << first.body;
+  ASSERT_EQ(Adjust("TEE-1", 5).status, 201);
+  Response again = PostOnce("/v1/inventory/TEE-1/adjustments", body, inventory_write_key_, "adj-2");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(Get("/v1/inventory/TEE-1", inventory_read_key_).json["on_hand"], 5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, InventoryApiTest, ::testing::ValuesIn(TestStores()),

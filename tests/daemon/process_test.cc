@@ -109,6 +109,7 @@ std::pair<int, std::string> RunEcomd(const std::vector<std::string>& args,
   int fd = mkstemp(templ.data());
   std::vector<std::string> all = {EcomdPath()};
   if (with_reset_key) all.push_back(std::string("--set=auth.reset_key=") + kTestResetKeyHex);
+  all.push_back(std::string("--set=payments.encryption_keys=") + kTestPaymentKeys);
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());

@@ -73,6 +73,7 @@ TEST_P(TlsTest, AnUnreadableCertificateStopsTheStart) {
   std::string out = (dir() / "start.log").string();
   std::string command =
       "env -u ECOM_HTTP_TLS_CERT ECOM_AUTH_RESET_KEY=" + std::string(kTestResetKeyHex) +
+      " ECOM_PAYMENTS_ENCRYPTION_KEYS=" + kTestPaymentKeys +
       " ECOM_HTTP_TLS_CERT='" + missing + "' ECOM_HTTP_TLS_KEY='" + missing + "' '" + EcomdPath() +
       "' --db '" + db_url() + "' --listen 127.0.0.1:0 > '" + out + "' 2>&1";
   int status = std::system(command.c_str());

@@ -47,7 +47,7 @@ Error InvalidToken() { return {ErrorCode::kUnauthenticated, "invalid_token", "th
 const std::vector<std::string>& KnownScopes() {
   static const std::vector<std::string> kScopes = {
       "catalog:read", "catalog:write", "inventory:read", "inventory:write", "orders:read", "orders:write",
-      "payments:refund", "customers:read", "admin"};
+      "payments:refund", "customers:read", "settings:write", "admin"};
   return kScopes;
 }
 

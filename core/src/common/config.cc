@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <charconv>
 #include <functional>
 
@@ -71,6 +72,93 @@ std::optional<std::string> SetWebhookSecrets(Config& c, const std::string& v) {
     secrets[item.substr(0, eq)] = item.substr(eq + 1);
   }
   c.payments_webhook_secrets = std::move(secrets);
+  return std::nullopt;
+}
+
+bool IsCountryCode(std::string_view c) {
+  return c.size() == 2 && std::isupper(static_cast<unsigned char>(c[0])) &&
+         std::isupper(static_cast<unsigned char>(c[1]));
+}
+
+// Splits `a|b|c` into its fields, keeping empty ones.
+std::vector<std::string> SplitFields(const std::string& v) {
+  std::vector<std::string> fields;
+  std::size_t pos = 0;
+  for (;;) {
+    std::size_t bar = v.find('|', pos);
+    fields.push_back(v.substr(pos, bar == std::string::npos ? std::string::npos : bar - pos));
+    if (bar == std::string::npos) return fields;
+    pos = bar + 1;
+  }
+}
+
+// A decimal with at most `places` fraction digits and no sign.
+bool IsDecimal(std::string_view v, int places) {
+  auto dot = v.find('.');
+  std::string_view whole = v.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view() : v.substr(dot + 1);
+  auto digits = [](std::string_view s) {
+    return s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (whole.empty() || !digits(whole) || !digits(frac)) return false;
+  return dot == std::string_view::npos ? true : !frac.empty() && static_cast<int>(frac.size()) <= places;
+}
+
+// `CODE|NAME|AMOUNT|COUNTRIES,...`, COUNTRIES space-separated or `*`.
+std::optional<std::string> SetShippingMethods(Config& c, const std::string& v) {
+  std::vector<ShippingMethodSetting> methods;
+  for (const auto& item : SplitList(v)) {
+    auto f = SplitFields(item);
+    if (f.size() != 4) return "'" + item + "' is not CODE|NAME|AMOUNT|COUNTRIES";
+    ShippingMethodSetting m{f[0], f[1], f[2], {}};
+    if (m.code.empty() || m.code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+                              std::string::npos)
+      return "'" + m.code + "' is not a method code (lower-case letters, digits, - and _)";
+    if (m.name.empty()) return "method " + m.code + " has no name";
+    if (!IsDecimal(m.amount, 3)) return "method " + m.code + ": '" + m.amount + "' is not an amount";
+    if (f[3] != "*") {
+      std::size_t pos = 0;
+      while (pos < f[3].size()) {
+        std::size_t sp = f[3].find(' ', pos);
+        std::string country = f[3].substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+        if (!country.empty()) {
+          if (!IsCountryCode(country))
+            return "method " + m.code + ": '" + country + "' is not a country code such as US";
+          m.countries.push_back(country);
+        }
+        if (sp == std::string::npos) break;
+        pos = sp + 1;
+      }
+      if (m.countries.empty()) return "method " + m.code + " names no countries (use * for all)";
+    }
+    for (const auto& other : methods)
+      if (other.code == m.code) return "method " + m.code + " is defined twice";
+    methods.push_back(std::move(m));
+  }
+  c.shipping_methods = std::move(methods);
+  return std::nullopt;
+}
+
+// `COUNTRY|REGION|PERCENT|inclusive or exclusive|shipping or "",...`.
+std::optional<std::string> SetTaxRates(Config& c, const std::string& v) {
+  std::vector<TaxRateSetting> rates;
+  for (const auto& item : SplitList(v)) {
+    auto f = SplitFields(item);
+    if (f.size() != 5) return "'" + item + "' is not COUNTRY|REGION|PERCENT|inclusive|shipping";
+    TaxRateSetting r{f[0], f[1], f[2], false, false};
+    if (!IsCountryCode(r.country)) return "'" + r.country + "' is not a country code such as DE";
+    if (!IsDecimal(r.percent, 4)) return "'" + r.percent + "' is not a percentage such as 8.875";
+    if (f[3] == "inclusive") r.inclusive = true;
+    else if (f[3] != "exclusive") return "'" + f[3] + "' is not inclusive or exclusive";
+    if (f[4] == "shipping") r.on_shipping = true;
+    else if (!f[4].empty()) return "'" + f[4] + "' is not shipping or empty";
+    for (const auto& other : rates)
+      if (other.country == r.country && other.region == r.region)
+        return "the rate for " + r.country + (r.region.empty() ? "" : "-" + r.region) +
+               " is defined twice";
+    rates.push_back(std::move(r));
+  }
+  c.tax_rates = std::move(rates);
   return std::nullopt;
 }
 
@@ -160,6 +248,33 @@ const std::vector<KeyDef>& Keys() {
       {{"payments.webhook_secrets",
         "GATEWAY=SECRET,... : the secret each payment gateway signs its webhooks with"},
        SetWebhookSecrets},
+      {{"payments.gateways", "comma-separated payment gateways checkout may use, the first by default"},
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         auto list = SplitList(v);
+         if (list.empty()) return "must name at least one gateway";
+         c.payments_gateways = std::move(list);
+         return std::nullopt;
+       }},
+      {{"payments.encryption_keys",
+        "VERSION:HEX64,... keys sealing payment details; the highest version seals new ones"},
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         c.payments_encryption_keys = v;  // checked when the key ring is built; never echoed
+         return std::nullopt;
+       }},
+      {{"payments.encryption_key_file", "a file holding payments.encryption_keys"},
+       [](Config& c, const std::string& v) { return SetPath(c.payments_encryption_key_file, v); }},
+      {{"orders.payment_timeout_s", "seconds an order may stay unpaid before it is cancelled"},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.orders_payment_timeout_s, v, 60, std::int64_t{30} * 24 * 3600);
+       }},
+      {{"carts.ttl_s", "seconds an untouched cart lives"},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.carts_ttl_s, v, 60, std::int64_t{366} * 24 * 3600);
+       }},
+      {{"shipping.methods", "flat-rate methods CODE|NAME|AMOUNT|COUNTRIES (space-separated or *), comma-separated"},
+       SetShippingMethods},
+      {{"tax.rates", "tax rates COUNTRY|REGION|PERCENT|inclusive or exclusive|shipping or empty, comma-separated"},
+       SetTaxRates},
       {{"shop.currency", "ISO 4217 currency of the shop's prices (USD, EUR, JPY, ...)"},
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          if (!CurrencyExponent(v)) return "'" + v + "' is not an ISO 4217 currency code";

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ecom/events/outbox.h"
+#include "ecom/store/idempotency.h"
 #include "events/outbox_bulk.h"
 #include "inventory/initial_stock.h"
 
@@ -154,31 +155,104 @@ Result<StockLevel> InventoryService::GetLevel(std::string_view sku_or_id) {
 Result<StockLevel> InventoryService::Adjust(const StockChange& change, const Actor& actor) {
   if (change.delta == 0) return Error::Invalid("delta must not be zero", {{"delta", "must not be zero"}});
   return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<StockLevel> {
-    ECOM_ASSIGN_OR_RETURN(StockLevel before, RequireLevel(tx, change.sku_or_id));
-    std::string now = FormatTime(clock_->Now());
-    // One conditional update settles concurrent adjusters: a deny-policy level
-    // never drops below what is reserved.
-    auto rows = tx.Query(
-        "UPDATE inventory_levels SET on_hand = on_hand + $2, updated_at = $3 "
-        "WHERE variant_id = $1 AND (tracked = 0 OR allow_backorder = 1 OR on_hand + $2 >= reserved) "
-        "RETURNING on_hand, reserved",
-        {std::string_view(before.variant_id), change.delta, std::string_view(now)});
-    if (!rows->Next()) {
-      rows.reset();
-      ECOM_ASSIGN_OR_RETURN(StockLevel current, RequireLevel(tx, before.variant_id));
-      return BelowReservedOrZero(current, current.on_hand + change.delta);
-    }
-    StockLevel after = before;
-    after.on_hand = rows->Int(0);
-    after.reserved = rows->Int(1);
-    rows.reset();
-    after.available = after.on_hand - after.reserved;
-    after.low_stock = after.tracked && after.low_stock_threshold && after.available <= *after.low_stock_threshold;
-    after.updated_at = now;
-    before.on_hand = after.on_hand - change.delta;
-    RecordChange(tx, *ids_, *clock_, before, after, change.reason, change.reference, change.note, actor);
-    return after;
+    return AdjustInTx(tx, *ids_, *clock_, change, actor);
   });
+}
+
+Result<AdjustOutcome> InventoryService::Adjust(const StockChange& change, const Actor& actor,
+                                               const store::IdempotencyRequest& idempotency) {
+  if (change.delta == 0) return Error::Invalid("delta must not be zero", {{"delta", "must not be zero"}});
+  return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<AdjustOutcome> {
+    AdjustOutcome out;
+    out.claim = store::ClaimIdempotencyKey(tx, idempotency, change.sku_or_id, *clock_);
+    using Kind = store::IdempotencyClaim::Kind;
+    if (out.claim.kind == Kind::kTakenOver) {
+      // The first attempt's adjustment committed with its claim: answer with
+      // the level as it is, never adjust twice.
+      ECOM_ASSIGN_OR_RETURN(out.level, RequireLevel(tx, change.sku_or_id));
+      return out;
+    }
+    if (out.claim.kind != Kind::kClaimed) return out;  // nothing written: rolls back
+    ECOM_ASSIGN_OR_RETURN(out.level, AdjustInTx(tx, *ids_, *clock_, change, actor));
+    return out;
+  });
+}
+
+Result<StockLevel> InventoryService::AdjustInTx(Transaction& tx, IdGenerator& ids, const Clock& clock,
+                                                const StockChange& change, const Actor& actor) {
+  if (change.delta == 0) return Error::Invalid("delta must not be zero", {{"delta", "must not be zero"}});
+  ECOM_ASSIGN_OR_RETURN(StockLevel before, RequireLevel(tx, change.sku_or_id));
+  std::string now = FormatTime(clock.Now());
+  // One conditional update settles concurrent adjusters: a deny-policy level
+  // never drops below what is reserved.
+  auto rows = tx.Query(
+      "UPDATE inventory_levels SET on_hand = on_hand + $2, updated_at = $3 "
+      "WHERE variant_id = $1 AND (tracked = 0 OR allow_backorder = 1 OR on_hand + $2 >= reserved) "
+      "RETURNING on_hand, reserved",
+      {std::string_view(before.variant_id), change.delta, std::string_view(now)});
+  if (!rows->Next()) {
+    rows.reset();
+    ECOM_ASSIGN_OR_RETURN(StockLevel current, RequireLevel(tx, before.variant_id));
+    return BelowReservedOrZero(current, current.on_hand + change.delta);
+  }
+  StockLevel after = before;
+  after.on_hand = rows->Int(0);
+  after.reserved = rows->Int(1);
+  rows.reset();
+  after.available = after.on_hand - after.reserved;
+  after.low_stock = after.tracked && after.low_stock_threshold && after.available <= *after.low_stock_threshold;
+  after.updated_at = now;
+  before.on_hand = after.on_hand - change.delta;
+  RecordChange(tx, ids, clock, before, after, change.reason, change.reference, change.note, actor);
+  return after;
+}
+
+Result<bool> InventoryService::ReserveInTx(Transaction& tx, std::string_view variant_id, std::int64_t quantity,
+                                           std::string_view now) {
+  std::int64_t changed = tx.Exec(
+      "UPDATE inventory_levels SET reserved = reserved + $2, updated_at = $3 "
+      "WHERE variant_id = $1 AND tracked = 1 AND (allow_backorder = 1 OR on_hand - reserved >= $2)",
+      {variant_id, quantity, now});
+  if (changed == 1) return true;
+  auto level = FindLevel(tx, variant_id);
+  if (!level) return Error::NotFound("unknown_sku", "no variant '" + std::string(variant_id) + "'");
+  if (!level->tracked) return false;
+  Error e = Error::Precondition("insufficient_stock",
+                                "only " + std::to_string(std::max<std::int64_t>(level->available, 0)) + " of " +
+                                    (level->sku ? *level->sku : level->variant_id) + " available");
+  e.fields.push_back({level->sku ? *level->sku : level->variant_id,
+                      "only " + std::to_string(std::max<std::int64_t>(level->available, 0)) + " available"});
+  return e;
+}
+
+Status InventoryService::ReleaseInTx(Transaction& tx, std::string_view variant_id, std::int64_t quantity,
+                                     std::string_view now) {
+  std::int64_t changed = tx.Exec(
+      "UPDATE inventory_levels SET reserved = reserved - $2, updated_at = $3 WHERE variant_id = $1 AND reserved >= $2",
+      {variant_id, quantity, now});
+  if (changed == 0)
+    return Error::Internal("the reservation of " + std::string(variant_id) + " is larger than what is reserved");
+  return Ok();
+}
+
+Result<StockLevel> InventoryService::SellReservedInTx(Transaction& tx, IdGenerator& ids, const Clock& clock,
+                                                      std::string_view variant_id, std::int64_t quantity,
+                                                      std::string_view reference, const Actor& actor) {
+  std::string now = FormatTime(clock.Now());
+  auto before = FindLevel(tx, variant_id);
+  if (!before) return Error::NotFound("unknown_sku", "no variant '" + std::string(variant_id) + "'");
+  std::int64_t changed = tx.Exec(
+      "UPDATE inventory_levels SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = $3 "
+      "WHERE variant_id = $1 AND reserved >= $2",
+      {variant_id, quantity, std::string_view(now)});
+  if (changed == 0)
+    return Error::Internal("the reservation of " + std::string(variant_id) + " is larger than what is reserved");
+  StockLevel after = *before;
+  after.on_hand -= quantity;
+  after.reserved -= quantity;
+  after.updated_at = now;
+  RecordChange(tx, ids, clock, *before, after, StockReason::kSold, reference, "", actor);
+  return after;
 }
 
 Result<bool> InventoryService::SetOnHandInTx(Transaction& tx, IdGenerator& ids, const Clock& clock,

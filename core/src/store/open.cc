@@ -24,4 +24,14 @@ std::unique_ptr<Database> Open(std::string_view url, const DatabaseOptions& opti
   return OpenSqlite(path, options);
 }
 
+std::int64_t Transaction::NextInSequence(std::string_view name) {
+  auto rows = dialect() == Dialect::kPostgres
+                  ? Query("SELECT nextval($1)", {name})
+                  : Query("UPDATE sequences SET next_value = next_value + 1 WHERE name = $1 "
+                          "RETURNING next_value - 1",
+                          {name});
+  if (!rows->Next()) throw DbError(DbError::Kind::kOther, "no sequence " + std::string(name));
+  return rows->Int(0);
+}
+
 }  // namespace ecom::store

@@ -4,6 +4,7 @@
 //   {real}           a double-precision column
 //   {string_agg}     the aggregate joining text with a separator
 //   {without_rowid}  a table clustered by its primary key (SQLite only)
+//   {sequence N S}   creates counter N starting at S (Transaction::NextInSequence)
 #include "store/schema.h"
 
 namespace ecom::store {
@@ -269,6 +270,210 @@ INSERT INTO search_postings (term, product_id, weight) SELECT term, product_id, 
 DROP TABLE search_terms;
 ALTER TABLE search_postings RENAME TO search_terms;
 )SQL"},
+      {4, "carts, orders, payments, refunds and idempotency keys", R"SQL(
+CREATE TABLE carts (
+  id           TEXT PRIMARY KEY,
+  token_hash   TEXT UNIQUE,
+  customer_id  TEXT REFERENCES customers (id),
+  currency     TEXT NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('open', 'merged', 'ordered', 'expired')),
+  order_id     TEXT,
+  version      BIGINT NOT NULL DEFAULT 1,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  expires_at   TEXT NOT NULL
+);
+CREATE INDEX carts_by_customer ON carts (customer_id, status);
+CREATE INDEX carts_by_expiry ON carts (status, expires_at);
+
+-- One line per variant. unit_price is the price the customer was shown when
+-- the line last changed; checkout compares it with the catalog's.
+CREATE TABLE cart_lines (
+  cart_id     TEXT NOT NULL REFERENCES carts (id) ON DELETE CASCADE,
+  variant_id  TEXT NOT NULL REFERENCES variants (id) ON DELETE CASCADE,
+  quantity    BIGINT NOT NULL CHECK (quantity > 0),
+  unit_price  BIGINT NOT NULL,
+  added_at    TEXT NOT NULL,
+  PRIMARY KEY (cart_id, variant_id)
+);
+
+CREATE TABLE shipping_methods (
+  code        TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  amount      BIGINT NOT NULL CHECK (amount >= 0),
+  currency    TEXT NOT NULL,
+  countries   TEXT NOT NULL DEFAULT '',
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+
+-- rate_ppm: millionths (8.875 % is 88750).
+CREATE TABLE tax_rates (
+  id           TEXT PRIMARY KEY,
+  country      TEXT NOT NULL,
+  region       TEXT NOT NULL DEFAULT '',
+  rate_ppm     BIGINT NOT NULL CHECK (rate_ppm >= 0 AND rate_ppm <= 1000000),
+  inclusive    INTEGER NOT NULL DEFAULT 0,
+  on_shipping  INTEGER NOT NULL DEFAULT 0,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  UNIQUE (country, region)
+);
+
+CREATE TABLE orders (
+  id                    TEXT PRIMARY KEY,
+  number                BIGINT NOT NULL UNIQUE,
+  cart_id               TEXT NOT NULL UNIQUE,
+  customer_id           TEXT,
+  email                 TEXT NOT NULL,
+  guest_token_hash      TEXT,
+  status                TEXT NOT NULL CHECK (status IN
+                          ('pending', 'confirmed', 'fulfilled', 'shipped', 'delivered', 'cancelled')),
+  payment_status        TEXT NOT NULL CHECK (payment_status IN
+                          ('pending', 'paid', 'failed', 'partially_refunded', 'refunded')),
+  stock_state           TEXT NOT NULL CHECK (stock_state IN ('reserved', 'released', 'sold')),
+  currency              TEXT NOT NULL,
+  subtotal              BIGINT NOT NULL,
+  shipping_total        BIGINT NOT NULL,
+  tax_total             BIGINT NOT NULL,
+  grand_total           BIGINT NOT NULL,
+  taxes_included        INTEGER NOT NULL DEFAULT 0,
+  amount_captured       BIGINT NOT NULL DEFAULT 0,
+  amount_refunded       BIGINT NOT NULL DEFAULT 0,
+  shipping_method       TEXT NOT NULL,
+  shipping_method_name  TEXT NOT NULL,
+  shipping_address      TEXT NOT NULL,
+  billing_address       TEXT NOT NULL,
+  carrier               TEXT,
+  tracking_number       TEXT,
+  tracking_url          TEXT,
+  payment_failure       TEXT,
+  active_payment_id     TEXT,
+  payment_due_at        TEXT NOT NULL,
+  cancel_reason         TEXT,
+  version               BIGINT NOT NULL DEFAULT 1,
+  created_at            TEXT NOT NULL,
+  updated_at            TEXT NOT NULL,
+  CHECK (amount_refunded >= 0 AND amount_refunded <= amount_captured)
+);
+CREATE INDEX orders_by_customer ON orders (customer_id, id);
+CREATE INDEX orders_by_status ON orders (status, id);
+CREATE INDEX orders_by_created ON orders (created_at, id);
+CREATE INDEX orders_unpaid ON orders (payment_status, payment_due_at);
+
+-- What was sold, as it was at checkout: later catalog edits never change it.
+CREATE TABLE order_lines (
+  order_id            TEXT NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+  line_no             INTEGER NOT NULL,
+  variant_id          TEXT NOT NULL,
+  product_id          TEXT NOT NULL,
+  sku                 TEXT,
+  title               TEXT NOT NULL,
+  variant_title       TEXT NOT NULL DEFAULT '',
+  quantity            BIGINT NOT NULL CHECK (quantity > 0),
+  unit_price          BIGINT NOT NULL,
+  subtotal            BIGINT NOT NULL,
+  tax                 BIGINT NOT NULL,
+  tax_rate_ppm        BIGINT NOT NULL,
+  currency            TEXT NOT NULL,
+  requires_shipping   INTEGER NOT NULL,
+  taxable             INTEGER NOT NULL,
+  tracked             INTEGER NOT NULL,
+  restocked_quantity  BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (order_id, line_no)
+);
+
+-- Stock held for an unfulfilled order. inventory_levels.reserved of a
+-- variant always equals the sum of its rows here. An unpaid order's hold
+-- expires when its payment is due; a paid order's (expires_at NULL) lasts
+-- until it is fulfilled or cancelled.
+CREATE TABLE reservations (
+  order_id    TEXT NOT NULL,
+  variant_id  TEXT NOT NULL,
+  quantity    BIGINT NOT NULL CHECK (quantity > 0),
+  created_at  TEXT NOT NULL,
+  expires_at  TEXT,
+  PRIMARY KEY (order_id, variant_id)
+);
+CREATE INDEX reservations_by_variant ON reservations (variant_id);
+
+CREATE TABLE order_timeline (
+  id          TEXT PRIMARY KEY,
+  order_id    TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  detail      TEXT NOT NULL DEFAULT '{}',
+  actor       TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+CREATE INDEX order_timeline_by_order ON order_timeline (order_id, id);
+
+-- One row per attempt to charge an order. id is the idempotency key the
+-- gateway sees. details: brand, last four and gateway reference, sealed.
+CREATE TABLE payments (
+  id               TEXT PRIMARY KEY,
+  order_id         TEXT NOT NULL REFERENCES orders (id),
+  gateway          TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN
+                     ('pending', 'requires_confirmation', 'captured', 'failed', 'unknown')),
+  amount           BIGINT NOT NULL,
+  currency         TEXT NOT NULL,
+  details          TEXT,
+  key_version      INTEGER,
+  failure_code     TEXT,
+  failure_message  TEXT,
+  amount_refunded  BIGINT NOT NULL DEFAULT 0,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  captured_at      TEXT,
+  CHECK (amount_refunded >= 0 AND amount_refunded <= amount)
+);
+CREATE INDEX payments_by_order ON payments (order_id, id);
+CREATE INDEX payments_unsettled ON payments (status, updated_at);
+
+CREATE TABLE refunds (
+  id          TEXT PRIMARY KEY,
+  order_id    TEXT NOT NULL REFERENCES orders (id),
+  payment_id  TEXT NOT NULL REFERENCES payments (id),
+  amount      BIGINT NOT NULL CHECK (amount > 0),
+  currency    TEXT NOT NULL,
+  reason      TEXT NOT NULL DEFAULT '',
+  status      TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+  details     TEXT,
+  restock     TEXT NOT NULL DEFAULT '[]',
+  actor       TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE INDEX refunds_by_order ON refunds (order_id, id);
+CREATE INDEX refunds_unsettled ON refunds (status, updated_at);
+
+-- Idempotency-Key records (IETF httpapi-idempotency-key-header): a key is
+-- scoped to its caller; fingerprint is SHA-256 of method, path and canonical
+-- body; a running record whose lease lapsed (its process died) may be taken over.
+CREATE TABLE idempotency_keys (
+  scope            TEXT NOT NULL,
+  idem_key         TEXT NOT NULL,
+  fingerprint      TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('running', 'done')),
+  locked_until     TEXT NOT NULL,
+  resource_id      TEXT,
+  response_status  INTEGER,
+  response_body    TEXT,
+  created_at       TEXT NOT NULL,
+  expires_at       TEXT NOT NULL,
+  PRIMARY KEY (scope, idem_key)
+);
+CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
+
+CREATE TABLE webhook_events (
+  gateway      TEXT NOT NULL,
+  event_id     TEXT NOT NULL,
+  received_at  TEXT NOT NULL,
+  PRIMARY KEY (gateway, event_id)
+);
+
+{sequence order_numbers 1001}
+)SQL"},
   };
   return kMigrations;
 }
@@ -284,6 +489,21 @@ std::string RenderForDialect(std::string_view sql, Dialect dialect) {
   replace("{real}", pg ? "DOUBLE PRECISION" : "REAL");
   replace("{string_agg}", pg ? "string_agg" : "group_concat");
   replace("{without_rowid}", pg ? "" : " WITHOUT ROWID");
+  // {sequence NAME START}: a counter handing out START, START+1, ... (see
+  // Transaction::NextInSequence). SQLite keeps it in a row; PostgreSQL in a
+  // SEQUENCE, which never waits on other transactions (and so may skip
+  // numbers of rolled-back ones).
+  for (auto pos = out.find("{sequence "); pos != std::string::npos; pos = out.find("{sequence ")) {
+    auto end = out.find('}', pos);
+    std::string spec = out.substr(pos + 10, end - pos - 10);
+    std::string name = spec.substr(0, spec.find(' '));
+    std::string start = spec.substr(spec.find(' ') + 1);
+    std::string sql = pg ? "CREATE SEQUENCE " + name + " START WITH " + start + ";"
+                         : "CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, "
+                           "next_value INTEGER NOT NULL);\nINSERT INTO sequences (name, next_value) VALUES ('" +
+                               name + "', " + start + ");";
+    out.replace(pos, end - pos + 1, sql);
+  }
   return out;
 }
 

@@ -12,6 +12,23 @@
 
 namespace ecom {
 
+// A flat-rate shipping method defined in the file (shipping.methods).
+struct ShippingMethodSetting {
+  std::string code;                    // what checkout names: `express`
+  std::string name;                    // for people: "Express (2 days)"
+  std::string amount;                  // decimal in shop.currency: "12.50"
+  std::vector<std::string> countries;  // ISO 3166-1 alpha-2; empty: every country
+};
+
+// A tax rate defined in the file (tax.rates).
+struct TaxRateSetting {
+  std::string country;      // ISO 3166-1 alpha-2
+  std::string region;       // ISO 3166-2 subdivision code after the dash (NY), "" for the whole country
+  std::string percent;      // decimal percent, at most 4 fraction digits: "8.875"
+  bool inclusive = false;   // prices already include it (EU style)
+  bool on_shipping = false; // shipping is taxed at this rate too
+};
+
 struct Config {
   // database.url: where the store lives (sqlite:///path, a bare path, or postgresql://...).
   std::string database_url = "sqlite://var/ecom.db";
@@ -52,6 +69,23 @@ struct Config {
   // payments.webhook_secrets: gateway name -> the secret its webhooks are
   // signed with (`name=secret,...`, or a YAML mapping).
   std::map<std::string, std::string, std::less<>> payments_webhook_secrets;
+  // payments.gateways: the gateways checkout may use, the first by default.
+  std::vector<std::string> payments_gateways = {"test"};
+  // payments.encryption_keys: `VERSION:HEX64,...`; the highest version seals
+  // new payment details, every listed one opens old ones. A secret.
+  std::string payments_encryption_keys;
+  // payments.encryption_key_file: a file holding the same; on SQLite a key
+  // is generated at ./var/payment.key when neither is set.
+  std::string payments_encryption_key_file;
+  // orders.payment_timeout_s: an order still unpaid this long after it was
+  // placed is cancelled and its stock released (after asking the gateway).
+  std::int64_t orders_payment_timeout_s = 1800;
+  // carts.ttl_s: a cart untouched this long expires.
+  std::int64_t carts_ttl_s = 14 * 24 * 3600;
+  // shipping.methods: flat-rate methods besides the built-in `standard`.
+  std::vector<ShippingMethodSetting> shipping_methods;
+  // tax.rates: rates by country and region; none means no tax.
+  std::vector<TaxRateSetting> tax_rates;
   // shop.currency: ISO 4217 currency of the shop's prices and imports.
   std::string shop_currency = "USD";
   // log.level: trace, debug, info, warn, error.

@@ -12,6 +12,7 @@
 #include "ecom/common/clock.h"
 #include "ecom/common/result.h"
 #include "ecom/store/database.h"
+#include "ecom/store/idempotency.h"
 
 namespace ecom::inventory {
 
@@ -83,6 +84,14 @@ struct CountImportSummary {
   std::int64_t unchanged = 0;
 };
 
+// An adjustment made once per Idempotency-Key. When claim.kind is kClaimed
+// the adjustment was made; kTakenOver: an earlier attempt made it (level is
+// the level now); otherwise nothing was written and level is unset.
+struct AdjustOutcome {
+  store::IdempotencyClaim claim;
+  std::optional<StockLevel> level;
+};
+
 // Thread-safe. Every call is one transaction; races are settled by one
 // conditional UPDATE, correct with many processes on one store.
 class InventoryService {
@@ -96,6 +105,28 @@ class InventoryService {
   // variant, refused with kFailedPrecondition `reserved` (would go below what
   // is reserved) or `insufficient_stock` (would go below zero).
   Result<StockLevel> Adjust(const StockChange& change, const Actor& actor);
+  // The same, at most once per idempotency key: the key is claimed in the
+  // adjustment's own transaction.
+  Result<AdjustOutcome> Adjust(const StockChange& change, const Actor& actor,
+                               const store::IdempotencyRequest& idempotency);
+  // Within a caller's transaction.
+  static Result<StockLevel> AdjustInTx(store::Transaction& tx, IdGenerator& ids, const Clock& clock,
+                                       const StockChange& change, const Actor& actor);
+
+  // Checkout's side of a reservation, within the caller's transaction (the
+  // caller keeps the record of who holds what): one conditional update.
+  // True if held; false for an untracked variant (nothing to hold);
+  // kFailedPrecondition `insufficient_stock` (Error::fields names the SKU).
+  static Result<bool> ReserveInTx(store::Transaction& tx, std::string_view variant_id, std::int64_t quantity,
+                                  std::string_view now);
+  // Gives back what ReserveInTx held.
+  static Status ReleaseInTx(store::Transaction& tx, std::string_view variant_id, std::int64_t quantity,
+                            std::string_view now);
+  // Held stock leaves the shop: on-hand and reserved both drop, with a
+  // `sold` ledger row (reference: the order) and its stock.adjusted event.
+  static Result<StockLevel> SellReservedInTx(store::Transaction& tx, IdGenerator& ids, const Clock& clock,
+                                             std::string_view variant_id, std::int64_t quantity,
+                                             std::string_view reference, const Actor& actor);
 
   // Sets on-hand to `quantity` (a `count` or `correction` row of the
   // difference; none if equal). With `expect`, kConflict (`on_hand_changed`)

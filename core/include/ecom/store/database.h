@@ -104,6 +104,12 @@ class Transaction {
   virtual void PrepareForBulkWrite() {}
   virtual Dialect dialect() const = 0;
 
+  // The next number of a counter a migration made with {sequence NAME START}.
+  // SQLite hands them out in commit order without gaps; PostgreSQL never
+  // waits for other transactions, and a rolled-back transaction's number is
+  // skipped.
+  std::int64_t NextInSequence(std::string_view name);
+
  protected:
   virtual std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) = 0;
   virtual std::int64_t DoExec(std::string_view sql, std::span<const Value> params) = 0;

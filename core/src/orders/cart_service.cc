@@ -1,0 +1,228 @@
+// Carts: ownership, lines, prices and totals.
+#include "ecom/orders/cart_service.h"
+
+#include <algorithm>
+
+#include "auth/tokens.h"
+#include "orders/cart_lines.h"
+
+namespace ecom::orders {
+namespace {
+
+using store::Transaction;
+
+constexpr std::string_view kCartTokenPrefix = "ct_";
+
+Error CartNotFound() { return Error::NotFound("cart_not_found", "no such cart"); }
+
+Error CartClosed(std::string_view status) {
+  return Error::Precondition("cart_closed", "the cart is " + std::string(status) + " and can no longer change");
+}
+
+Status CheckQuantity(std::int64_t quantity, std::int64_t max, bool allow_zero) {
+  if (quantity < (allow_zero ? 0 : 1) || quantity > max)
+    return Error::Invalid("quantity must be between " + std::string(allow_zero ? "0" : "1") + " and " +
+                              std::to_string(max),
+                          {{"quantity", "must be between " + std::string(allow_zero ? "0" : "1") + " and " +
+                                            std::to_string(max)}});
+  return Ok();
+}
+
+}  // namespace
+
+std::string CartTokenDigest(std::string_view token) { return auth::TokenDigest(token); }
+
+CartService::CartService(store::Database& db, std::shared_ptr<Clock> clock, std::shared_ptr<IdGenerator> ids,
+                         const PricingSettings& pricing, CartOptions options)
+    : db_(db), clock_(std::move(clock)), ids_(std::move(ids)), pricing_(pricing), options_(std::move(options)) {}
+
+Result<NewCart> CartService::Create(std::string_view customer_id, std::string_view currency) {
+  std::string cur = currency.empty() ? options_.default_currency : std::string(currency);
+  if (!CurrencyExponent(cur))
+    return Error::Invalid("'" + cur + "' is not an ISO 4217 currency", {{"currency", "unknown currency"}});
+  if (cur != options_.default_currency)
+    return Error::Invalid("the shop sells in " + options_.default_currency,
+                          {{"currency", "must be " + options_.default_currency}});
+  NewCart out;
+  TimePoint now = clock_->Now();
+  Cart& cart = out.cart;
+  cart.id = ids_->Next("cart");
+  cart.currency = cur;
+  cart.status = "open";
+  cart.created_at = cart.updated_at = FormatTime(now);
+  cart.expires_at = FormatTime(now + options_.ttl);
+  if (!customer_id.empty()) cart.customer_id = std::string(customer_id);
+  else out.token = auth::NewToken(kCartTokenPrefix);
+  std::optional<std::string> digest;
+  if (out.token) digest = auth::TokenDigest(*out.token);
+  return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<NewCart> {
+    tx.Exec("INSERT INTO carts (id, token_hash, customer_id, currency, status, created_at, updated_at, expires_at) "
+            "VALUES ($1, $2, $3, $4, 'open', $5, $5, $6)",
+            {std::string_view(cart.id), store::Nullable(digest), store::Nullable(cart.customer_id),
+             std::string_view(cart.currency), std::string_view(cart.created_at), std::string_view(cart.expires_at)});
+    return out;
+  });
+}
+
+Result<Cart> CartService::LoadInTx(Transaction& tx, std::string_view cart_id, const CartHolder& holder,
+                                   const CartPreview& preview) const {
+  auto row = tx.Query(
+      "SELECT id, customer_id, currency, status, order_id, version, created_at, updated_at, expires_at "
+      "FROM carts WHERE id = $1",
+      {cart_id});
+  if (!row->Next()) return CartNotFound();
+  Cart cart;
+  cart.id = row->Text(0);
+  cart.customer_id = row->OptText(1);
+  cart.currency = row->Text(2);
+  cart.status = row->Text(3);
+  cart.order_id = row->OptText(4);
+  cart.version = row->Int(5);
+  cart.created_at = row->Text(6);
+  cart.updated_at = row->Text(7);
+  cart.expires_at = row->Text(8);
+  row.reset();
+  // Another customer's cart, or a guest cart without its token, does not exist
+  // for this caller.
+  if (cart.customer_id ? *cart.customer_id != holder.customer_id : !holder.token_verified) return CartNotFound();
+  if (cart.status == "open" && cart.expires_at < FormatTime(clock_->Now())) cart.status = "expired";
+  cart.lines = ReadCartLines(tx, cart.id);
+
+  std::optional<ShippingMethod> method;
+  std::optional<TaxRate> rate;
+  if (!preview.country.empty()) {
+    std::string code = preview.shipping_method.empty() ? std::string(kStandardShipping) : preview.shipping_method;
+    ECOM_ASSIGN_OR_RETURN(method, pricing_.ShippingMethodFor(tx, code, preview.country, cart.currency));
+    rate = pricing_.TaxRateFor(tx, preview.country, preview.region);
+    cart.shipping_method = method->code;
+  }
+  std::vector<PriceLine> priced;
+  for (const auto& line : cart.lines) priced.push_back({line.subtotal, line.taxable, line.requires_shipping});
+  PricedCart p = Price(priced, method ? &*method : nullptr, rate ? &*rate : nullptr);
+  for (std::size_t i = 0; i < cart.lines.size(); ++i) cart.lines[i].tax = p.line_tax[i];
+  cart.totals = p.totals;
+  return cart;
+}
+
+Result<Cart> CartService::Get(std::string_view cart_id, const CartHolder& holder, const CartPreview& preview) {
+  auto tx = db_.Begin(store::TxMode::kRead);
+  return LoadInTx(*tx, cart_id, holder, preview);
+}
+
+Result<Cart> CartService::Change(std::string_view cart_id, const CartHolder& holder, std::string_view sku_or_id,
+                                 std::int64_t quantity, bool add) {
+  TimePoint now_t = clock_->Now();
+  std::string now = FormatTime(now_t), expires = FormatTime(now_t + options_.ttl);
+  return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<Cart> {
+    ECOM_ASSIGN_OR_RETURN(Cart cart, LoadInTx(tx, cart_id, holder, {}));
+    if (cart.status != "open") return CartClosed(cart.status);
+    // Bumping the cart first serialises concurrent changes to it (its row lock).
+    tx.Exec("UPDATE carts SET version = version + 1, updated_at = $2, expires_at = $3 WHERE id = $1",
+            {std::string_view(cart.id), std::string_view(now), std::string_view(expires)});
+    ECOM_ASSIGN_OR_RETURN(VariantForSale v, FindVariantForSale(tx, sku_or_id));
+    auto existing = std::find_if(cart.lines.begin(), cart.lines.end(),
+                                 [&](const CartLine& l) { return l.variant_id == v.variant_id; });
+    std::int64_t target = add ? quantity + (existing != cart.lines.end() ? existing->quantity : 0) : quantity;
+    if (target == 0) {
+      if (existing == cart.lines.end())
+        return Error::NotFound("line_not_found", "the cart has no line for " + std::string(sku_or_id));
+      tx.Exec("DELETE FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
+              {std::string_view(cart.id), std::string_view(v.variant_id)});
+      return LoadInTx(tx, cart.id, holder, {});
+    }
+    if (!add && existing == cart.lines.end())
+      return Error::NotFound("line_not_found", "the cart has no line for " + std::string(sku_or_id));
+    ECOM_TRY(CheckQuantity(target, options_.max_quantity, false));
+    if (existing == cart.lines.end() && static_cast<int>(cart.lines.size()) >= options_.max_lines)
+      return Error::Precondition("too_many_lines", "a cart holds at most " + std::to_string(options_.max_lines) + " lines");
+    ECOM_TRY(CheckPurchasable(v, cart.currency, target));
+    tx.Exec("INSERT INTO cart_lines (cart_id, variant_id, quantity, unit_price, added_at) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity, "
+            "unit_price = excluded.unit_price",
+            {std::string_view(cart.id), std::string_view(v.variant_id), target, v.price, std::string_view(now)});
+    return LoadInTx(tx, cart.id, holder, {});
+  });
+}
+
+Result<Cart> CartService::AddItem(std::string_view cart_id, const CartHolder& holder, std::string_view sku_or_id,
+                                  std::int64_t quantity) {
+  ECOM_TRY(CheckQuantity(quantity, options_.max_quantity, false));
+  return Change(cart_id, holder, sku_or_id, quantity, true);
+}
+
+Result<Cart> CartService::SetQuantity(std::string_view cart_id, const CartHolder& holder,
+                                      std::string_view sku_or_id, std::int64_t quantity) {
+  ECOM_TRY(CheckQuantity(quantity, options_.max_quantity, true));
+  return Change(cart_id, holder, sku_or_id, quantity, false);
+}
+
+Result<Cart> CartService::RemoveItem(std::string_view cart_id, const CartHolder& holder,
+                                     std::string_view sku_or_id) {
+  return Change(cart_id, holder, sku_or_id, 0, false);
+}
+
+Result<bool> CartService::TokenOpens(std::string_view id, std::string_view token) {
+  if (!auth::HasTokenShape(token, kCartTokenPrefix)) return false;
+  std::string digest = auth::TokenDigest(token);
+  auto tx = db_.Begin(store::TxMode::kRead);
+  auto rows = id.rfind("ord_", 0) == 0
+                  ? tx->Query("SELECT 1 FROM orders WHERE id = $1 AND guest_token_hash = $2",
+                              {id, std::string_view(digest)})
+                  : tx->Query("SELECT 1 FROM carts WHERE id = $1 AND token_hash = $2", {id, std::string_view(digest)});
+  return rows->Next();
+}
+
+Result<std::optional<Cart>> CartService::MergeGuestCart(std::string_view token, std::string_view customer_id) {
+  if (!auth::HasTokenShape(token, kCartTokenPrefix)) return std::optional<Cart>();
+  std::string digest = auth::TokenDigest(token);
+  std::string now = FormatTime(clock_->Now());
+  return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<std::optional<Cart>> {
+    auto guest = tx.Query("SELECT id FROM carts WHERE token_hash = $1 AND status = 'open' AND customer_id IS NULL "
+                          "AND expires_at > $2",
+                          {std::string_view(digest), std::string_view(now)});
+    if (!guest->Next()) return std::optional<Cart>();
+    std::string guest_id = guest->Text(0);
+    guest.reset();
+    auto own = tx.Query("SELECT id FROM carts WHERE customer_id = $1 AND status = 'open' AND expires_at > $2 "
+                        "ORDER BY updated_at DESC, id DESC LIMIT 1",
+                        {customer_id, std::string_view(now)});
+    std::optional<std::string> target;
+    if (own->Next()) target = own->Text(0);
+    own.reset();
+    if (!target) {
+      // The guest cart becomes the customer's; its token no longer opens it.
+      tx.Exec("UPDATE carts SET customer_id = $2, token_hash = NULL, version = version + 1, updated_at = $3 "
+              "WHERE id = $1",
+              {std::string_view(guest_id), customer_id, std::string_view(now)});
+      target = guest_id;
+    } else {
+      tx.Exec("UPDATE carts SET version = version + 1, updated_at = $2 WHERE id = $1",
+              {std::string_view(*target), std::string_view(now)});
+      tx.Exec("INSERT INTO cart_lines (cart_id, variant_id, quantity, unit_price, added_at) "
+              "SELECT $1, variant_id, quantity, unit_price, added_at FROM cart_lines WHERE cart_id = $2 "
+              "ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = cart_lines.quantity + excluded.quantity",
+              {std::string_view(*target), std::string_view(guest_id)});
+      tx.Exec("DELETE FROM cart_lines WHERE cart_id = $1", {std::string_view(guest_id)});
+      tx.Exec("UPDATE carts SET status = 'merged', token_hash = NULL, updated_at = $2 WHERE id = $1",
+              {std::string_view(guest_id), std::string_view(now)});
+    }
+    ECOM_ASSIGN_OR_RETURN(Cart cart, LoadInTx(tx, *target, CartHolder{std::string(customer_id), false}, {}));
+    return std::optional<Cart>(std::move(cart));
+  });
+}
+
+std::int64_t CartService::ExpireIdle() {
+  std::string now = FormatTime(clock_->Now());
+  std::int64_t n = 0;
+  (void)store::InWriteTransaction(db_, [&](Transaction& tx) -> Status {
+    tx.Exec("DELETE FROM cart_lines WHERE cart_id IN (SELECT id FROM carts WHERE status = 'open' AND expires_at < $1)",
+            {std::string_view(now)});
+    n = tx.Exec("UPDATE carts SET status = 'expired', token_hash = NULL, updated_at = $1 "
+                "WHERE status = 'open' AND expires_at < $1",
+                {std::string_view(now)});
+    return Ok();
+  });
+  return n;
+}
+
+}  // namespace ecom::orders

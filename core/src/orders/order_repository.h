@@ -1,0 +1,37 @@
+// The SQL that reads orders, payments and refunds (private to the domain).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ecom/orders/order_service.h"
+#include "ecom/orders/types.h"
+#include "ecom/store/database.h"
+
+namespace ecom::orders {
+
+// A payment as stored: details still sealed.
+struct PaymentRow {
+  Payment payment;
+  std::optional<std::string> details;
+};
+
+struct RefundRow {
+  Refund refund;
+  std::optional<std::string> details;
+};
+
+std::optional<Order> ReadOrder(store::Transaction& tx, std::string_view order_id, bool with_lines);
+void InsertOrderLine(store::Transaction& tx, std::string_view order_id, const OrderLine& line);
+std::optional<PaymentRow> ReadPaymentRow(store::Transaction& tx, std::string_view payment_id);
+std::vector<PaymentRow> ReadPaymentRows(store::Transaction& tx, std::string_view order_id);  // oldest first
+std::optional<RefundRow> ReadRefundRow(store::Transaction& tx, std::string_view refund_id);
+std::vector<RefundRow> ReadRefundRows(store::Transaction& tx, std::string_view order_id);
+std::vector<std::pair<std::string, std::int64_t>> ReadReservations(store::Transaction& tx, std::string_view order_id);
+std::vector<TimelineEntry> ReadTimeline(store::Transaction& tx, std::string_view order_id);
+Result<OrderPage> ListOrders(store::Transaction& tx, const OrderFilter& filter, int limit, std::string_view cursor);
+
+}  // namespace ecom::orders
