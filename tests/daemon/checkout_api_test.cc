@@ -41,6 +41,7 @@ TEST_P(CheckoutApiTest, AGuestBuysWithATestCard) {
   Response mine = Send({.method = "GET", .path = path, .headers = {{"X-Cart-Token", cart.token}}});
   ASSERT_EQ(mine.status, 200) << mine.body;
   EXPECT_EQ(mine.json["timeline"][0]["kind"], "placed");
+  EXPECT_EQ(mine.Header("Cache-Control"), "no-store");  // it holds the buyer's address
   EXPECT_EQ(Get(path).status, 401);
   GuestCart other = NewGuestCart();
   EXPECT_EQ(Send({.method = "GET", .path = path, .headers = {{"X-Cart-Token", other.token}}}).status, 404);

@@ -1,0 +1,261 @@
+// The checkout benchmark: full guest checkouts per second (create a cart, add
+// two lines, check out and pay with the test gateway's tok_visa) with 1, 16
+// and 64 concurrent clients against one ecomd, on SQLite and on PostgreSQL
+// (when ECOM_TEST_PG_URL is set), and the product list's throughput while
+// the 16-client load runs. Prints a table; never fails on time, only when a
+// checkout fails for another reason than running out of stock.
+//
+//   checkout_bench [--duration S] [--products N]
+//
+// Uses ECOM_BIN_DIR/ecomd.
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ecom/auth/api_key_service.h"
+#include "ecom/store/database.h"
+#include "ecom/store/migrate.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Daemon {
+  pid_t pid = -1;
+  int port = 0;
+};
+
+Daemon StartEcomd(const std::string& ecomd, const std::string& db_url, const fs::path& log) {
+  static int next_port = 30000 + static_cast<int>(getpid() % 20000);
+  Daemon d;
+  d.port = next_port++;
+  std::vector<std::string> args = {ecomd, "--db", db_url, "--listen", "127.0.0.1:" + std::to_string(d.port),
+                                   "--log-level", "warn"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (posix_spawn(&d.pid, ecomd.c_str(), &actions, nullptr, argv.data(), environ) != 0) d.pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  httplib::Client probe("127.0.0.1", d.port);
+  for (int i = 0; i < 100; ++i) {
+    if (auto r = probe.Get("/healthz"); r && r->status == 200) return d;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  d.pid = -1;
+  return d;
+}
+
+void Stop(Daemon& d) {
+  if (d.pid <= 0) return;
+  kill(d.pid, SIGTERM);
+  int status = 0;
+  waitpid(d.pid, &status, 0);
+  d.pid = -1;
+}
+
+struct Load {
+  double checkouts_per_s = 0;
+  double p50_ms = 0, p99_ms = 0;
+  long failed = 0;
+  std::string first_error;
+  double list_rps = 0;  // product list requests a second alongside, when measured
+};
+
+// One client: cart, two lines, checkout; again until the time is up.
+void Client(int port, int n, int products, Clock::time_point end, std::vector<double>* latencies, long* failed,
+            std::string* error) {
+  httplib::Client http("127.0.0.1", port);
+  http.set_keep_alive(true);
+  http.set_tcp_nodelay(true);  // else every keep-alive request waits on a delayed ACK
+  std::uint64_t k = 0;
+  json body = {{"email", "bench@example.com"},
+               {"shipping_address", {{"name", "Bench"}, {"line1", "1 Main St"}, {"city", "Springfield"}, {"country", "US"}}},
+               {"payment", {{"token", "tok_visa"}}}};
+  while (Clock::now() < end) {
+    auto start = Clock::now();
+    auto created = http.Post("/v1/carts", "{}", "application/json");
+    if (!created || created->status != 201) {
+      ++*failed;
+      if (error->empty()) *error = created ? created->body : "connection failed";
+      continue;
+    }
+    json cart = json::parse(created->body);
+    std::string id = cart["cart"]["id"], token = cart["token"];
+    httplib::Headers headers = {{"X-Cart-Token", token}};
+    bool ok = true;
+    for (int line = 0; line < 2 && ok; ++line) {
+      int p = static_cast<int>((n * 7919 + k * 31 + line * 13) % products);
+      json item = {{"sku", "BENCH-" + std::to_string(p)}, {"quantity", 1}};
+      auto added = http.Post("/v1/carts/" + id + "/items", headers, item.dump(), "application/json");
+      ok = added && added->status == 201;
+      if (!ok && error->empty()) *error = added ? added->body : "connection failed";
+    }
+    if (ok) {
+      httplib::Headers h = headers;
+      h.emplace("Idempotency-Key", "bench-" + std::to_string(n) + "-" + std::to_string(++k));
+      auto paid = http.Post("/v1/carts/" + id + "/checkout", h, body.dump(), "application/json");
+      ok = paid && paid->status == 201;
+      if (!ok && error->empty()) *error = paid ? paid->body : "connection failed";
+    }
+    if (!ok) {
+      ++*failed;
+      continue;
+    }
+    latencies->push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+}
+
+Load RunLoad(int port, int clients, int products, int seconds, bool with_list) {
+  auto end = Clock::now() + std::chrono::seconds(seconds);
+  std::vector<std::vector<double>> latencies(clients);
+  std::vector<long> failed(clients, 0);
+  std::vector<std::string> errors(clients);
+  std::atomic<long> lists{0};
+  std::vector<std::thread> threads;
+  auto start = Clock::now();
+  for (int i = 0; i < clients; ++i)
+    threads.emplace_back(Client, port, i, products, end, &latencies[i], &failed[i], &errors[i]);
+  if (with_list)
+    for (int i = 0; i < 4; ++i)
+      threads.emplace_back([&, port] {
+        httplib::Client http("127.0.0.1", port);
+        http.set_keep_alive(true);
+        http.set_tcp_nodelay(true);
+        while (Clock::now() < end)
+          if (auto r = http.Get("/v1/products?limit=20"); r && r->status == 200) ++lists;
+      });
+  for (auto& t : threads) t.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  Load load;
+  std::vector<double> all;
+  for (int i = 0; i < clients; ++i) {
+    all.insert(all.end(), latencies[i].begin(), latencies[i].end());
+    load.failed += failed[i];
+    if (load.first_error.empty()) load.first_error = errors[i];
+  }
+  std::sort(all.begin(), all.end());
+  load.checkouts_per_s = all.size() / elapsed;
+  if (!all.empty()) {
+    load.p50_ms = all[all.size() / 2];
+    load.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  }
+  load.list_rps = lists / elapsed;
+  return load;
+}
+
+// Products BENCH-0..N-1, each with plenty of stock, through the API.
+bool Seed(int port, const std::string& key, int products) {
+  httplib::Client http("127.0.0.1", port);
+  httplib::Headers auth = {{"Authorization", "Bearer " + key}};
+  for (int p = 0; p < products; ++p) {
+    std::string sku = "BENCH-" + std::to_string(p);
+    json product = {{"title", "Bench product " + std::to_string(p)},
+                    {"status", "active"},
+                    {"variants", {{{"sku", sku}, {"price", 1000 + p}}}}};
+    auto r = http.Post("/v1/products", auth, product.dump(), "application/json");
+    if (!r || r->status != 201) return false;
+    httplib::Headers h = auth;
+    h.emplace("Idempotency-Key", "seed-" + sku);
+    auto s = http.Post("/v1/inventory/" + sku + "/adjustments", h,
+                       json{{"delta", 1000000000}, {"reason", "received"}}.dump(), "application/json");
+    if (!s || s->status != 201) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int duration = 2, products = 50;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--duration") && i + 1 < argc) duration = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--products") && i + 1 < argc) products = std::atoi(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: checkout_bench [--duration S] [--products N]\n");
+      return 2;
+    }
+  }
+  const char* bin = std::getenv("ECOM_BIN_DIR");
+  std::string ecomd = (fs::path(bin ? bin : "build/bin") / "ecomd").string();
+  fs::path work = fs::temp_directory_path() / ("ecom-checkout-bench-" + std::to_string(getpid()));
+  fs::create_directories(work);
+  setenv("ECOM_AUTH_RESET_KEY", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0);
+  setenv("ECOM_PAYMENTS_ENCRYPTION_KEYS", "1:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", 0);
+  setenv("ECOM_HTTP_THREADS", "128", 0);
+
+  std::vector<std::pair<std::string, std::string>> stores = {{"sqlite", "sqlite://" + (work / "bench.db").string()}};
+  std::string pg_schema;
+  if (const char* pg = std::getenv("ECOM_TEST_PG_URL")) {
+    pg_schema = "checkout_bench_" + std::to_string(getpid());
+    auto admin = ecom::store::Open(pg);
+    auto tx = admin->Begin(ecom::store::TxMode::kWrite);
+    tx->Exec("CREATE SCHEMA " + pg_schema);
+    tx->Commit();
+    std::string url = pg;
+    url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("options=-csearch_path%3D") + pg_schema;
+    stores.emplace_back("postgres", url);
+  }
+
+  int failures = 0;
+  std::printf("\n| store | clients | checkouts/s | p50 ms | p99 ms | failed | product list req/s alongside |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
+  for (auto& [name, url] : stores) {
+    auto db = ecom::store::Open(url);
+    auto clock = ecom::SystemClock();
+    ecom::store::Migrate(*db, *clock);
+    ecom::auth::ApiKeyService keys(*db, clock, ecom::MakeIdGenerator(clock));
+    auto key = keys.Create("bench", {"admin"}, std::nullopt);
+    Daemon d = StartEcomd(ecomd, url, work / (name + ".log"));
+    if (d.pid <= 0 || !key.ok() || !Seed(d.port, key->secret, products)) {
+      std::fprintf(stderr, "%s: could not start ecomd or seed the catalog (see %s)\n", name.c_str(),
+                   (work / (name + ".log")).c_str());
+      ++failures;
+      Stop(d);
+      continue;
+    }
+    for (int clients : {1, 16, 64}) {
+      Load load = RunLoad(d.port, clients, products, duration, clients == 16);
+      std::string alongside = clients == 16 ? std::to_string(static_cast<long>(load.list_rps)) : "";
+      std::printf("| %s | %d | %.0f | %.1f | %.1f | %ld | %s |\n", name.c_str(), clients, load.checkouts_per_s,
+                  load.p50_ms, load.p99_ms, load.failed, alongside.c_str());
+      std::fflush(stdout);
+      if (load.failed) {
+        std::fprintf(stderr, "%s, %d clients: %ld checkouts failed; first: %s\n", name.c_str(), clients, load.failed,
+                     load.first_error.c_str());
+        ++failures;
+      }
+    }
+    Load idle_list = RunLoad(d.port, 0, products, duration, true);
+    std::printf("| %s | 0 | | | | | %.0f (no checkouts) |\n", name.c_str(), idle_list.list_rps);
+    Stop(d);
+  }
+  if (!pg_schema.empty()) {
+    auto admin = ecom::store::Open(std::getenv("ECOM_TEST_PG_URL"));
+    auto tx = admin->Begin(ecom::store::TxMode::kWrite);
+    tx->Exec("DROP SCHEMA " + pg_schema + " CASCADE");
+    tx->Commit();
+  }
+  fs::remove_all(work);
+  return failures ? 1 : 0;
+}
