@@ -57,13 +57,6 @@ Error Doing(Error error, const std::string& what) {
 
 // ---- Idempotency ----------------------------------------------------------
 
-std::string Sha256Hex(std::string_view text) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
 
 // A random version-4 UUID: the key of a command run without --idempotency-key.
 std::string NewIdempotencyKey() {
@@ -102,7 +95,7 @@ Idempotent IdempotencyFor(const Context& ctx, const std::string& command, const 
   out.request.scope = ctx.actor().id;
   out.request.key = key.empty() ? NewIdempotencyKey() : key;
   // nlohmann's objects keep their members sorted, so dump() is canonical.
-  out.request.fingerprint = Sha256Hex("ecom " + command + "\n" + arguments.dump());
+  out.request.fingerprint = store::Fingerprint("ecom " + command + "\n" + arguments.dump());
   return out;
 }
 

@@ -1,20 +1,12 @@
 #include "daemon/idempotency.h"
 
-#include <sodium.h>
+#include <algorithm>
 
 #include "daemon/problem.h"
 #include "ecom/orders/cart_service.h"
 
 namespace ecom::daemon {
 namespace {
-
-std::string Sha256Hex(std::string_view text) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
 
 bool Storable(int status) {
   return !(status == 400 || status == 401 || status == 403 || status == 429 || status >= 500);
@@ -43,7 +35,7 @@ Result<store::IdempotencyRequest> IdempotencyOf(const Call& call) {
     auto parsed = nlohmann::json::parse(canonical, nullptr, false);
     if (!parsed.is_discarded()) canonical = parsed.dump();
   }
-  r.fingerprint = Sha256Hex(call.http().method + " " + call.http().path + "\n" + canonical);
+  r.fingerprint = store::Fingerprint(call.http().method + " " + call.http().path + "\n" + canonical);
   return r;
 }
 

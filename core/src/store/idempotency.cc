@@ -1,5 +1,7 @@
 #include "ecom/store/idempotency.h"
 
+#include <sodium.h>
+
 namespace ecom::store {
 namespace {
 
@@ -28,6 +30,14 @@ constexpr std::string_view kSelect =
     "FROM idempotency_keys WHERE scope = $1 AND idem_key = $2";
 
 }  // namespace
+
+std::string Fingerprint(std::string_view request_text) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(request_text.data()), request_text.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
 
 IdempotencyClaim ClaimIdempotencyKey(Transaction& tx, const IdempotencyRequest& request,
                                      std::string_view resource_id, const Clock& clock) {

@@ -53,6 +53,11 @@ struct IdempotencyClaim {
 inline constexpr std::chrono::seconds kIdempotencyLease{60};
 inline constexpr std::chrono::hours kIdempotencyRetention{48};
 
+// The fingerprint of a request, from a text that holds everything that makes
+// it this request (the HTTP layer: method, path and canonical JSON body):
+// lower-case hex SHA-256.
+std::string Fingerprint(std::string_view request_text);
+
 // Claims `request` in `tx`, naming the object the use case will create or
 // change (resource_id, may be "") so a takeover can find it. Anything but
 // kClaimed and kTakenOver means the use case must not run: roll back.
