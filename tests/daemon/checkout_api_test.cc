@@ -364,6 +364,25 @@ TEST_P(CheckoutApiTest, CancellingAPaidOrderReleasesItsStockAndRefundsIt) {
   EXPECT_EQ(Level("TEE-1")["available"], 5);
 }
 
+TEST_P(CheckoutApiTest, RefundingAnUnfulfilledLineInFullReleasesItsWholeHold) {
+  Stock("TEE-1", 2500, 5);
+  GuestCart cart = NewGuestCart();
+  ASSERT_EQ(AddItem(cart, "TEE-1", 2).status, 201);
+  Response placed = Checkout(cart, "tok_visa", "k1");
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  std::string path = "/v1/orders/" + placed.json["order"]["id"].get<std::string>() + "/refunds";
+  std::string staff = NewKey({"payments:refund"});
+  for (int i = 0; i < 2; ++i) {
+    Response r = PostOnce(path, {{"amount", 100}, {"restock", {{{"sku", "TEE-1"}, {"quantity", 1}}}}}, staff);
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  EXPECT_EQ(Level("TEE-1")["reserved"], 0);
+  EXPECT_EQ(Level("TEE-1")["available"], 5);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM reservations"), 0);
+  Response more = PostOnce(path, {{"amount", 100}, {"restock", {{{"sku", "TEE-1"}, {"quantity", 1}}}}}, staff);
+  EXPECT_EQ(more.status, 400) << more.body;  // nothing left of the line to restock
+}
+
 TEST_P(CheckoutApiTest, CustomersSeeOnlyTheirOwnOrders) {
   Stock("TEE-1", 2500, 5);
   Account a = NewCustomer(), b = NewCustomer();

@@ -917,10 +917,13 @@ Result<OrderOutcome> OrderService::IssueRefund(std::string_view order_id, const 
             actor));
       } else if (order.stock_state == "reserved" && line->tracked) {
         ECOM_TRY(inventory::InventoryService::ReleaseInTx(tx, line->variant_id, rs.quantity, m.Now()));
-        tx.Exec("UPDATE reservations SET quantity = quantity - $3 WHERE order_id = $1 AND variant_id = $2",
+        // The hold shrinks, or goes when nothing is left of it (a hold of
+        // zero is not a hold: the table refuses one).
+        tx.Exec("DELETE FROM reservations WHERE order_id = $1 AND variant_id = $2 AND quantity = $3",
                 {std::string_view(order.id), std::string_view(line->variant_id), rs.quantity});
-        tx.Exec("DELETE FROM reservations WHERE order_id = $1 AND variant_id = $2 AND quantity = 0",
-                {std::string_view(order.id), std::string_view(line->variant_id)});
+        tx.Exec("UPDATE reservations SET quantity = quantity - $3 WHERE order_id = $1 AND variant_id = $2 "
+                "AND quantity > $3",
+                {std::string_view(order.id), std::string_view(line->variant_id), rs.quantity});
       }
       line->restocked_quantity += rs.quantity;
       tx.Exec("UPDATE order_lines SET restocked_quantity = $3 WHERE order_id = $1 AND line_no = $2",
