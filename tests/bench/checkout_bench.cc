@@ -9,6 +9,7 @@
 //
 // Uses ECOM_BIN_DIR/ecomd.
 #include <httplib.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -42,12 +44,16 @@ struct Daemon {
   int port = 0;
 };
 
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Starts ecomd on a port of the kernel's choosing and reads the port from
+// its "listening" log line.
 Daemon StartEcomd(const std::string& ecomd, const std::string& db_url, const fs::path& log) {
-  static int next_port = 30000 + static_cast<int>(getpid() % 20000);
   Daemon d;
-  d.port = next_port++;
-  std::vector<std::string> args = {ecomd, "--db", db_url, "--listen", "127.0.0.1:" + std::to_string(d.port),
-                                   "--log-level", "warn"};
+  std::vector<std::string> args = {ecomd, "--db", db_url, "--listen", "127.0.0.1:0"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -57,12 +63,19 @@ Daemon StartEcomd(const std::string& ecomd, const std::string& db_url, const fs:
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   if (posix_spawn(&d.pid, ecomd.c_str(), &actions, nullptr, argv.data(), environ) != 0) d.pid = -1;
   posix_spawn_file_actions_destroy(&actions);
-  httplib::Client probe("127.0.0.1", d.port);
-  for (int i = 0; i < 100; ++i) {
-    if (auto r = probe.Get("/healthz"); r && r->status == 200) return d;
+  for (int i = 0; i < 300 && d.pid > 0 && d.port == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::string text = ReadFile(log);
+    auto at = text.find("\"msg\":\"listening\"");
+    if (at == std::string::npos) continue;
+    auto port = text.find("\"port\":", at);
+    if (port != std::string::npos) d.port = std::atoi(text.c_str() + port + 7);
   }
-  d.pid = -1;
+  if (d.port == 0 && d.pid > 0) {
+    kill(d.pid, SIGKILL);
+    waitpid(d.pid, nullptr, 0);
+    d.pid = -1;
+  }
   return d;
 }
 
@@ -228,8 +241,8 @@ int main(int argc, char** argv) {
     auto key = keys.Create("bench", {"admin"}, std::nullopt);
     Daemon d = StartEcomd(ecomd, url, work / (name + ".log"));
     if (d.pid <= 0 || !key.ok() || !Seed(d.port, key->secret, products)) {
-      std::fprintf(stderr, "%s: could not start ecomd or seed the catalog (see %s)\n", name.c_str(),
-                   (work / (name + ".log")).c_str());
+      std::fprintf(stderr, "%s: could not start ecomd or seed the catalog; its log:\n%s\n", name.c_str(),
+                   ReadFile(work / (name + ".log")).c_str());
       ++failures;
       Stop(d);
       continue;
