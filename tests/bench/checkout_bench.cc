@@ -5,7 +5,7 @@
 // the 16-client load runs. Prints a table; never fails on time, only when a
 // checkout fails for another reason than running out of stock.
 //
-//   checkout_bench [--duration S] [--products N]
+//   checkout_bench [--duration S] [--products N] [--clients N[,N...]] [--store sqlite|postgres]
 //
 // Uses ECOM_BIN_DIR/ecomd.
 #include <httplib.h>
@@ -201,11 +201,23 @@ bool Seed(int port, const std::string& key, int products) {
 
 int main(int argc, char** argv) {
   int duration = 2, products = 50;
+  std::vector<int> client_counts = {1, 16, 64};
+  std::string only_store;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--duration") && i + 1 < argc) duration = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--products") && i + 1 < argc) products = std::atoi(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: checkout_bench [--duration S] [--products N]\n");
+    else if (!std::strcmp(argv[i], "--store") && i + 1 < argc) only_store = argv[++i];
+    else if (!std::strcmp(argv[i], "--clients") && i + 1 < argc) {
+      client_counts.clear();
+      for (std::string_view list = argv[++i]; !list.empty();) {
+        auto comma = list.find(',');
+        client_counts.push_back(std::atoi(std::string(list.substr(0, comma)).c_str()));
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      }
+    } else {
+      std::fprintf(stderr,
+                   "usage: checkout_bench [--duration S] [--products N] [--clients N[,N...]] "
+                   "[--store sqlite|postgres]\n");
       return 2;
     }
   }
@@ -234,6 +246,7 @@ int main(int argc, char** argv) {
   std::printf("\n| store | clients | checkouts/s | p50 ms | p99 ms | failed | product list req/s alongside |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   for (auto& [name, url] : stores) {
+    if (!only_store.empty() && name != only_store) continue;
     auto db = ecom::store::Open(url);
     auto clock = ecom::SystemClock();
     ecom::store::Migrate(*db, *clock);
@@ -247,7 +260,7 @@ int main(int argc, char** argv) {
       Stop(d);
       continue;
     }
-    for (int clients : {1, 16, 64}) {
+    for (int clients : client_counts) {
       Load load = RunLoad(d.port, clients, products, duration, clients == 16);
       std::string alongside = clients == 16 ? std::to_string(static_cast<long>(load.list_rps)) : "";
       std::printf("| %s | %d | %.0f | %.1f | %.1f | %ld | %s |\n", name.c_str(), clients, load.checkouts_per_s,

@@ -5,12 +5,21 @@
 #include "store/connection_pool.h"
 #include "store/insert_sql.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -179,18 +188,260 @@ class SqliteRows final : public Rows {
   bool done_ = false;
 };
 
+// Group commit. This process's write transactions take turns on one writer
+// connection. The first opens the group's transaction (BEGIN IMMEDIATE);
+// when it commits while others are queued, it hands the still-open
+// transaction on instead of committing, and each later unit of work runs
+// under its own savepoint, so abandoning one rolls back only its own
+// changes. The unit that finds nobody queued (or the group full or old
+// enough) commits, which writes the group to the log, and passes the turn
+// on at once; only then does it flush the log to disk, while the next group
+// already runs. No member's Commit() returns before a flush that began after
+// its group's COMMIT has finished. Alone, a writer commits at once, as
+// without groups.
+//
+// The writer connection runs with synchronous=NORMAL, so SQLite's COMMIT
+// does not flush; the flush here is what makes a commit durable (with
+// synchronous_full off, there is none). Log frames are written in order and
+// a flush covers the whole file, so a flush that finishes for one group
+// makes every earlier one durable too.
+class CommitGroups {
+ public:
+  using Opener = std::function<std::unique_ptr<Connection>()>;
+  CommitGroups(std::string path, Opener open, const DatabaseOptions& options)
+      : path_(std::move(path)), open_(std::move(open)), timeout_(options.busy_timeout_ms),
+        flush_(options.synchronous_full) {}
+
+  ~CommitGroups() {
+    if (log_fd_ >= 0) ::close(log_fd_);
+  }
+
+  struct Turn {
+    Connection* conn;
+    bool in_savepoint;  // a later member of an open group
+  };
+
+  // Waits for this thread's turn and opens its unit of work.
+  Turn Enter() {
+    std::unique_lock lock(mu_);
+    if (broken_) throw DbError(DbError::Kind::kUnavailable, *broken_);
+    ++waiting_;
+    bool mine = turn_cv_.wait_for(lock, timeout_, [&] { return !busy_; });
+    --waiting_;
+    if (!mine) throw DbError(DbError::Kind::kBusy, "timed out waiting for this process's other writers");
+    busy_ = true;
+    bool joining = group_open_;
+    lock.unlock();
+    try {
+      if (!conn_) OpenWriter();
+      conn_->Run(joining ? "SAVEPOINT ecom_unit" : "BEGIN IMMEDIATE");
+      if (flush_ && log_fd_ < 0) OpenLog();  // the log exists once a transaction has begun
+    } catch (...) {
+      Leave(/*joined=*/false);
+      throw;
+    }
+    if (!joining) {
+      lock.lock();
+      group_open_ = true;
+      ++group_;
+      members_ = 0;
+      started_ = std::chrono::steady_clock::now();
+    }
+    return {conn_.get(), joining};
+  }
+
+  // The unit's work stays in the group (its savepoint released): ends the
+  // turn and returns once the group is durable, or throws what lost it.
+  void Join() { Leave(/*joined=*/true); }
+
+  // The unit's work is dropped: rolls back its savepoint (or, for the unit
+  // that opened the group, alone in it so far, the whole transaction).
+  void Abandon(bool in_savepoint) noexcept {
+    if (conn_ && sqlite3_get_autocommit(conn_->handle()) == 0) {
+      const char* undo = in_savepoint ? "ROLLBACK TO ecom_unit; RELEASE ecom_unit" : "ROLLBACK";
+      if (sqlite3_exec(conn_->handle(), undo, nullptr, nullptr, nullptr) != SQLITE_OK) conn_.reset();
+    }
+    Leave(/*joined=*/false);
+  }
+
+ private:
+  static constexpr int kMaxMembers = 64;
+  static constexpr std::chrono::milliseconds kMaxAge{5};
+  static constexpr int kCheckpointPages = 1000;  // SQLite's own default
+
+  struct Failure {
+    DbError::Kind kind;
+    std::string message;
+    int waiters;
+  };
+
+  void OpenWriter() {
+    conn_ = open_();
+    conn_->Run("PRAGMA synchronous=NORMAL");
+    sqlite3_wal_hook(conn_->handle(), &CommitGroups::OnLogWritten, this);  // replaces SQLite's own checkpoints
+  }
+
+  // Ends the caller's turn: hands the open group on to a queued writer, or
+  // commits it. A `joined` caller then waits for its group to be durable.
+  void Leave(bool joined) {
+    std::unique_lock lock(mu_);
+    std::uint64_t group = group_;
+    if (joined) ++members_;
+    if (group_open_ && (!conn_ || sqlite3_get_autocommit(conn_->handle()) != 0)) {
+      // A unit's error made SQLite roll the whole transaction back (an I/O
+      // error, a full disk): the group is lost, and no member has been told
+      // it is done. Their work was sound, so they may retry.
+      Lost(group, DbError(DbError::Kind::kBusy, "rolled back with its commit group after another unit failed"));
+    } else if (group_open_ && (waiting_ == 0 || members_ >= kMaxMembers ||
+                               std::chrono::steady_clock::now() - started_ >= kMaxAge)) {
+      lock.unlock();
+      std::optional<DbError> error;
+      try {
+        conn_->Run("COMMIT");
+        if (checkpoint_due_) Checkpoint();
+      } catch (const DbError& e) {
+        error = e;
+        if (conn_ && sqlite3_get_autocommit(conn_->handle()) == 0 &&
+            sqlite3_exec(conn_->handle(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK)
+          conn_.reset();
+      }
+      lock.lock();
+      if (error) {
+        Lost(group, *error);
+      } else {
+        group_open_ = false;
+        busy_ = false;
+        turn_cv_.notify_one();
+        Flush(lock, group);
+        if (!joined) return;
+        return AwaitDurable(lock, group);
+      }
+    }
+    busy_ = false;
+    turn_cv_.notify_one();
+    if (joined) AwaitDurable(lock, group);
+  }
+
+  // Under mu_, the turn already passed on: makes `group` durable. The flush
+  // runs without the lock, beside the next group's work.
+  void Flush(std::unique_lock<std::mutex>& lock, std::uint64_t group) {
+    if (!flush_) {
+      durable_ = std::max(durable_, group);
+      durable_cv_.notify_all();
+      return;
+    }
+    bool covered = durable_ >= group;  // a later group's flush finished first
+    int fd = log_fd_;
+    lock.unlock();
+    int err = covered || ::fdatasync(fd) == 0 ? 0 : errno;
+    lock.lock();
+    if (err == 0) {
+      durable_ = std::max(durable_, group);
+    } else if (!broken_) {
+      // After a failed flush the kernel may have dropped the pages it could
+      // not write, and a later flush can succeed without them: nothing
+      // written since can be vouched for. Refuse further writes until a
+      // restart recovers the store from what is on disk.
+      broken_ = "cannot flush the SQLite log " + path_ + "-wal: " + std::strerror(err) +
+                "; restart to recover the store";
+    }
+    durable_cv_.notify_all();
+  }
+
+  void AwaitDurable(std::unique_lock<std::mutex>& lock, std::uint64_t group) {
+    durable_cv_.wait(lock, [&] { return durable_ >= group || failures_.count(group) || broken_; });
+    if (auto it = failures_.find(group); it != failures_.end()) {
+      DbError error(it->second.kind, it->second.message);
+      if (--it->second.waiters == 0) failures_.erase(it);
+      throw error;
+    }
+    if (durable_ < group) throw DbError(DbError::Kind::kUnavailable, *broken_);
+  }
+
+  // Under mu_: the open group is over and none of it was kept.
+  void Lost(std::uint64_t group, const DbError& error) {
+    group_open_ = false;
+    if (members_ > 0) failures_.emplace(group, Failure{error.kind(), error.what(), members_});
+    durable_cv_.notify_all();
+  }
+
+  // Copies the log into the database file before the next group begins,
+  // so that group can start the log afresh, as SQLite's automatic
+  // checkpoint would (it needs the whole log copied when its transaction
+  // begins). Passive: it never waits for readers; what they still need is
+  // copied next time.
+  void Checkpoint() {
+    checkpoint_due_ = false;
+    sqlite3_wal_checkpoint_v2(conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+
+  // Opens the log file for flushing, and makes its directory entry durable
+  // too: SQLite flushes a new log's directory only when it first flushes the
+  // log itself, which synchronous=NORMAL leaves to checkpoints.
+  void OpenLog() {
+    std::string log = path_ + "-wal";
+    int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw DbError(DbError::Kind::kUnavailable, "cannot open " + log + ": " + std::strerror(errno));
+    std::string dir = std::filesystem::path(path_).parent_path().string();
+    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      ::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+    std::lock_guard lock(mu_);
+    log_fd_ = fd;
+  }
+
+  // Called by SQLite in the committing thread with the log's size in pages.
+  static int OnLogWritten(void* self, sqlite3*, const char*, int pages) {
+    static_cast<CommitGroups*>(self)->checkpoint_due_ = pages >= kCheckpointPages;
+    return SQLITE_OK;
+  }
+
+  std::string path_;
+  Opener open_;
+  std::chrono::milliseconds timeout_;
+  bool flush_;
+  std::unique_ptr<Connection> conn_;  // used only by the thread whose turn it is
+  int log_fd_ = -1;                   // the log, opened by the first committer
+  bool checkpoint_due_ = false;       // the log has grown past kCheckpointPages
+
+  std::mutex mu_;
+  std::condition_variable turn_cv_;
+  std::condition_variable durable_cv_;
+  bool busy_ = false;        // a thread has its turn
+  int waiting_ = 0;          // threads queued for a turn
+  bool group_open_ = false;  // the writer connection is inside the group's transaction
+  std::uint64_t group_ = 0;  // the latest group opened
+  std::uint64_t durable_ = 0;  // every group up to this one that was not lost is on disk
+  int members_ = 0;            // units joined to the open group
+  std::chrono::steady_clock::time_point started_;
+  std::map<std::uint64_t, Failure> failures_;  // lost groups with members still to hear of it
+  std::optional<std::string> broken_;          // set when a flush failed
+
+};
+
 class SqliteDatabase;
 
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> conn, TxMode mode,
-                    std::unique_lock<std::timed_mutex> writer);
+  // A reader on a pooled connection.
+  SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> conn);
+  // A writer's unit of work in a commit group.
+  SqliteTransaction(CommitGroups* groups, CommitGroups::Turn turn)
+      : groups_(groups), conn_(turn.conn), in_savepoint_(turn.in_savepoint) {}
   ~SqliteTransaction() override;
 
   void Commit() override {
+    if (groups_) {
+      // If RELEASE fails the unit is still open, and the destructor abandons it.
+      if (in_savepoint_) conn_->Run("RELEASE ecom_unit");
+      open_ = false;
+      groups_->Join();
+      return;
+    }
     conn_->Run("COMMIT");
     open_ = false;
-    if (writer_.owns_lock()) writer_.unlock();
   }
   Dialect dialect() const override { return Dialect::kSqlite; }
 
@@ -232,15 +483,12 @@ class SqliteTransaction final : public Transaction {
     return rows;
   }
 
- public:
-
- private:
-  SqliteDatabase* owner_;
-  std::unique_ptr<Connection> conn_;
+  SqliteDatabase* owner_ = nullptr;       // a reader's pool
+  std::unique_ptr<Connection> pooled_;    // a reader's connection
+  CommitGroups* groups_ = nullptr;        // a writer's commit groups
+  Connection* conn_;
+  bool in_savepoint_ = false;
   bool open_ = true;
-  // This process's turn to write (see SqliteDatabase::Begin); declared last
-  // so that it is released after the connection has rolled back.
-  std::unique_lock<std::timed_mutex> writer_;
 };
 
 class SqliteDatabase final : public Database {
@@ -250,22 +498,17 @@ class SqliteDatabase final : public Database {
         options_(options),
         // The first connection opens at once: a bad path fails at start-up,
         // and WAL mode is set before any reader arrives.
-        pool_(options_.pool_size, [this] { return std::make_unique<Connection>(path_, options_); }) {}
+        pool_(options_.pool_size, [this] { return std::make_unique<Connection>(path_, options_); }),
+        groups_(path_, [this] { return std::make_unique<Connection>(path_, options_); }, options_) {}
 
-  // Writers of this process queue on a mutex before they take a connection
-  // and SQLite's write lock: waiting there wakes the next writer the moment
-  // the last one commits, where SQLite's busy handler would sleep and poll
-  // (costing up to 100 ms a wait under load), and waiting writers do not sit
-  // on pooled connections that readers need. Other processes still meet at
-  // SQLite's own lock and its busy timeout.
+  // Readers take a pooled connection each. Writers of this process queue
+  // for the one writer connection (see CommitGroups): a waiting writer wakes
+  // the moment the last one is done, where SQLite's busy handler would sleep
+  // and poll, and never sits on a connection readers need. Other processes
+  // meet this one at SQLite's own lock and its busy timeout.
   std::unique_ptr<Transaction> Begin(TxMode mode) override {
-    std::unique_lock<std::timed_mutex> writer;
-    if (mode == TxMode::kWrite) {
-      writer = std::unique_lock<std::timed_mutex>(writer_, std::defer_lock);
-      if (!writer.try_lock_for(std::chrono::milliseconds(options_.busy_timeout_ms)))
-        throw DbError(DbError::Kind::kBusy, "timed out waiting for this process's other writers");
-    }
-    return std::make_unique<SqliteTransaction>(this, pool_.Acquire(), mode, std::move(writer));
+    if (mode == TxMode::kWrite) return std::make_unique<SqliteTransaction>(&groups_, groups_.Enter());
+    return std::make_unique<SqliteTransaction>(this, pool_.Acquire());
   }
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string description() const override { return "sqlite://" + path_; }
@@ -290,30 +533,31 @@ class SqliteDatabase final : public Database {
   std::string path_;
   DatabaseOptions options_;
   ConnectionPool<Connection> pool_;
-  std::timed_mutex writer_;
+  CommitGroups groups_;
 };
 
-SqliteTransaction::SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> conn, TxMode mode,
-                                     std::unique_lock<std::timed_mutex> writer)
-    : owner_(owner), conn_(std::move(conn)), writer_(std::move(writer)) {
+SqliteTransaction::SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> conn)
+    : owner_(owner), pooled_(std::move(conn)), conn_(pooled_.get()) {
   try {
-    conn_->Run(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+    conn_->Run("BEGIN");
   } catch (...) {
-    owner_->Release(std::move(conn_));
+    owner_->Release(std::move(pooled_));
     throw;
   }
 }
 
 SqliteTransaction::~SqliteTransaction() {
-  if (open_) {
-    // A failed COMMIT or an abandoned unit of work: roll back. If even that
-    // fails the connection is in an unknown state, so drop it.
-    if (sqlite3_get_autocommit(conn_->handle()) == 0 &&
-        sqlite3_exec(conn_->handle(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      conn_.reset();
-    }
+  if (groups_) {
+    if (open_) groups_->Abandon(in_savepoint_);
+    return;
   }
-  owner_->Release(std::move(conn_));
+  // A reader done with, or one whose COMMIT failed: roll back. If even that
+  // fails the connection is in an unknown state, so drop it.
+  if (open_ && sqlite3_get_autocommit(conn_->handle()) == 0 &&
+      sqlite3_exec(conn_->handle(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    pooled_.reset();
+  }
+  owner_->Release(std::move(pooled_));
 }
 
 }  // namespace
