@@ -232,12 +232,15 @@ class CommitGroups {
     busy_ = true;
     bool joining = group_open_;
     lock.unlock();
+    bool begun = false;
     try {
       if (!conn_) OpenWriter();
       conn_->Run(joining ? "SAVEPOINT ecom_unit" : "BEGIN IMMEDIATE");
+      begun = true;
       if (flush_ && log_fd_ < 0) OpenLog();  // the log exists once a transaction has begun
     } catch (...) {
-      Leave(/*joined=*/false);
+      if (begun) Abandon(joining);
+      else Leave(/*joined=*/false);
       throw;
     }
     if (!joining) {
@@ -563,6 +566,12 @@ SqliteTransaction::~SqliteTransaction() {
 }  // namespace
 
 std::unique_ptr<Database> OpenSqlite(const std::string& path, const DatabaseOptions& options) {
+  // SQLite's memory statistics take one process-wide mutex on every
+  // allocation, which the writer and every reader would then queue on.
+  // Nothing here reads them. This must precede SQLite's initialization (the
+  // first open); afterwards the call is refused, harmlessly.
+  static std::once_flag no_memory_statistics;
+  std::call_once(no_memory_statistics, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   // The default store is ./var/ecom.db: make its folder on first use.
   auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
