@@ -173,9 +173,12 @@ Reply CartHandler::Checkout(const Call& call) {
   }
   if (!errors.empty()) return Problem(Error::Invalid("the checkout is not valid", std::move(errors)));
 
-  auto outcome = orders_.Checkout(call.Param("id"), HolderOf(call), input, *idem, call.actor());
+  std::optional<Reply> rendered;
+  auto outcome = orders_.Checkout(call.Param("id"), HolderOf(call), input, *idem, call.actor(),
+                                  StoringResponder(PaymentReply, &rendered));
   if (!outcome) return FinishIdempotent(db_, *clock_, *idem, Problem(outcome.error()));
   if (auto reply = ClaimReply(outcome->claim)) return *reply;
+  if (outcome->response_stored) return *rendered;
   return FinishIdempotent(db_, *clock_, *idem, PaymentReply(*outcome));
 }
 

@@ -69,4 +69,13 @@ Reply FinishIdempotent(store::Database& db, const Clock& clock, const store::Ide
   return reply;
 }
 
+orders::Responder StoringResponder(Reply (*render)(const orders::OrderOutcome&),
+                                   std::optional<Reply>* rendered) {
+  return [render, rendered](const orders::OrderOutcome& outcome) -> std::optional<store::StoredResponse> {
+    *rendered = render(outcome);
+    if (!Storable((*rendered)->status)) return std::nullopt;
+    return store::StoredResponse{(*rendered)->status, (*rendered)->body};
+  };
+}
+
 }  // namespace ecom::daemon

@@ -7,6 +7,7 @@
 
 #include "daemon/call.h"
 #include "ecom/common/clock.h"
+#include "ecom/orders/order_service.h"
 #include "ecom/store/database.h"
 #include "ecom/store/idempotency.h"
 
@@ -29,5 +30,13 @@ std::optional<Reply> ClaimReply(const store::IdempotencyClaim& claim);
 // returns it.
 Reply FinishIdempotent(store::Database& db, const Clock& clock, const store::IdempotencyRequest& request,
                        Reply reply);
+
+// For a use case that stores its own final answer in the transaction that
+// completes it (checkout and payment): renders the answer with `render`,
+// keeps it in `*rendered` to be sent, and offers it for storing when
+// FinishIdempotent would keep it. When the outcome says it was stored, send
+// `*rendered` and store nothing more.
+orders::Responder StoringResponder(Reply (*render)(const orders::OrderOutcome&),
+                                   std::optional<Reply>* rendered);
 
 }  // namespace ecom::daemon

@@ -122,9 +122,12 @@ Reply OrderHandler::Pay(const Call& call) {
   if (!token) return Problem(token.error());
   auto gateway = OptionalString(in->body, "gateway");
   if (!gateway) return Problem(gateway.error());
-  auto outcome = orders_.Pay(call.Param("id"), ReaderOf(call), *token, gateway->value_or(""), in->key, call.actor());
+  std::optional<Reply> rendered;
+  auto outcome = orders_.Pay(call.Param("id"), ReaderOf(call), *token, gateway->value_or(""), in->key,
+                             call.actor(), StoringResponder(PaymentReply, &rendered));
   if (!outcome) return FinishIdempotent(db_, *clock_, in->key, Problem(outcome.error()));
   if (auto reply = ClaimReply(outcome->claim)) return *reply;
+  if (outcome->response_stored) return *rendered;
   return FinishIdempotent(db_, *clock_, in->key, PaymentReply(*outcome));
 }
 

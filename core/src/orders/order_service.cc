@@ -273,96 +273,129 @@ struct OrderService::Impl {
     });
   }
 
-  // The one completion path: records what the gateway says happened to a
-  // payment. A capture is recorded once, whoever reports it first.
-  Result<Order> ApplyCharge(const std::string& payment_id, const ChargeResult& result, const Actor& actor) {
-    std::optional<std::string> refund_to_run;
-    auto order = store::InWriteTransaction(db, [&](Transaction& tx) -> Result<Order> {
-      refund_to_run.reset();
-      auto row = ReadPaymentRow(tx, payment_id);
-      if (!row) return Error::NotFound("payment_not_found", "no such payment");
-      ECOM_ASSIGN_OR_RETURN(Order order, Lock(tx, row->payment.order_id));
-      std::string now = Now();
-      const Payment& p = row->payment;
-      switch (result.state) {
-        case ChargeState::kCaptured: {
-          std::string sealed = SealDetails({{"brand", result.brand}, {"last4", result.last4}, {"reference", result.reference}}, p.id);
-          if (tx.Exec("UPDATE payments SET status = 'captured', details = $2, key_version = $3, captured_at = $4, "
-                      "updated_at = $4, failure_code = NULL, failure_message = NULL WHERE id = $1 AND status <> 'captured'",
-                      {std::string_view(p.id), std::string_view(sealed), std::int64_t{vault.current_version()},
-                       std::string_view(now)}) == 0)
-            return order;  // already recorded
-          tx.Exec("UPDATE orders SET amount_captured = amount_captured + $2 WHERE id = $1",
-                  {std::string_view(order.id), p.amount.amount});
-          order.amount_captured += p.amount.amount;
-          Timeline(tx, order.id, "payment_captured", {{"payment_id", p.id}, {"amount", p.amount.amount}}, actor);
-          bool unpaid = order.payment_status == PaymentStatus::kPending || order.payment_status == PaymentStatus::kFailed;
-          if (unpaid && order.status != OrderStatus::kCancelled) {
-            order.payment_status = PaymentStatus::kPaid;
-            if (order.status == OrderStatus::kPending) order.status = OrderStatus::kConfirmed;
-            ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, payment_failure = NULL"));
-            tx.Exec("UPDATE reservations SET expires_at = NULL WHERE order_id = $1", {std::string_view(order.id)});
+  // A request waiting on a charge (checkout, or another payment attempt),
+  // whose answer the charge's completion stores with it.
+  struct Completion {
+    const store::IdempotencyRequest& request;
+    const Responder& respond;
+    OrderOutcome& out;
+    bool stored = false;
+  };
+
+  // ApplyCharge's work, in its transaction.
+  Result<Order> ApplyChargeInTx(Transaction& tx, const std::string& payment_id, const ChargeResult& result,
+                                const Actor& actor, std::optional<std::string>& refund_to_run) {
+    auto row = ReadPaymentRow(tx, payment_id);
+    if (!row) return Error::NotFound("payment_not_found", "no such payment");
+    ECOM_ASSIGN_OR_RETURN(Order order, Lock(tx, row->payment.order_id));
+    std::string now = Now();
+    const Payment& p = row->payment;
+    switch (result.state) {
+      case ChargeState::kCaptured: {
+        std::string sealed = SealDetails({{"brand", result.brand}, {"last4", result.last4}, {"reference", result.reference}}, p.id);
+        if (tx.Exec("UPDATE payments SET status = 'captured', details = $2, key_version = $3, captured_at = $4, "
+                    "updated_at = $4, failure_code = NULL, failure_message = NULL WHERE id = $1 AND status <> 'captured'",
+                    {std::string_view(p.id), std::string_view(sealed), std::int64_t{vault.current_version()},
+                     std::string_view(now)}) == 0)
+          return order;  // already recorded
+        tx.Exec("UPDATE orders SET amount_captured = amount_captured + $2 WHERE id = $1",
+                {std::string_view(order.id), p.amount.amount});
+        order.amount_captured += p.amount.amount;
+        Timeline(tx, order.id, "payment_captured", {{"payment_id", p.id}, {"amount", p.amount.amount}}, actor);
+        bool unpaid = order.payment_status == PaymentStatus::kPending || order.payment_status == PaymentStatus::kFailed;
+        if (unpaid && order.status != OrderStatus::kCancelled) {
+          order.payment_status = PaymentStatus::kPaid;
+          if (order.status == OrderStatus::kPending) order.status = OrderStatus::kConfirmed;
+          ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, payment_failure = NULL"));
+          tx.Exec("UPDATE reservations SET expires_at = NULL WHERE order_id = $1", {std::string_view(order.id)});
+          Event(tx, "payment.captured", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
+          return order;
+        }
+        if (unpaid) {
+          // Paid after it was cancelled (a late webhook, a lost answer):
+          // take the order back if its stock is still there, else refund.
+          order.payment_status = PaymentStatus::kPaid;
+          tx.Exec("SAVEPOINT reinstate");
+          std::vector<std::pair<std::string, std::int64_t>> lines;
+          for (const auto& l : order.lines) lines.emplace_back(l.variant_id, l.quantity);
+          if (order.stock_state == "released" && Reserve(tx, order.id, lines, std::nullopt).ok()) {
+            tx.Exec("RELEASE SAVEPOINT reinstate");
+            order.status = OrderStatus::kConfirmed;
+            order.stock_state = "reserved";
+            ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, cancel_reason = NULL"));
+            Timeline(tx, order.id, "reinstated", {{"payment_id", p.id}}, actor);
             Event(tx, "payment.captured", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
             return order;
           }
-          if (unpaid) {
-            // Paid after it was cancelled (a late webhook, a lost answer):
-            // take the order back if its stock is still there, else refund.
-            order.payment_status = PaymentStatus::kPaid;
-            tx.Exec("SAVEPOINT reinstate");
-            std::vector<std::pair<std::string, std::int64_t>> lines;
-            for (const auto& l : order.lines) lines.emplace_back(l.variant_id, l.quantity);
-            if (order.stock_state == "released" && Reserve(tx, order.id, lines, std::nullopt).ok()) {
-              tx.Exec("RELEASE SAVEPOINT reinstate");
-              order.status = OrderStatus::kConfirmed;
-              order.stock_state = "reserved";
-              ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, cancel_reason = NULL"));
-              Timeline(tx, order.id, "reinstated", {{"payment_id", p.id}}, actor);
-              Event(tx, "payment.captured", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
-              return order;
-            }
-            tx.Exec("ROLLBACK TO SAVEPOINT reinstate");
-            ECOM_TRY(Save(tx, order, ", active_payment_id = NULL"));
-            Event(tx, "payment.captured", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
-            ECOM_ASSIGN_OR_RETURN(Refund r, StartRefund(tx, order, p.amount.amount, "captured_after_cancel", kSystem, p.id));
-            refund_to_run = r.id;
-            return order;
-          }
-          // A second capture for an order already paid: give it back.
-          ECOM_ASSIGN_OR_RETURN(Refund r, StartRefund(tx, order, p.amount.amount, "duplicate_capture", kSystem, p.id));
+          tx.Exec("ROLLBACK TO SAVEPOINT reinstate");
+          ECOM_TRY(Save(tx, order, ", active_payment_id = NULL"));
+          Event(tx, "payment.captured", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
+          ECOM_ASSIGN_OR_RETURN(Refund r, StartRefund(tx, order, p.amount.amount, "captured_after_cancel", kSystem, p.id));
           refund_to_run = r.id;
           return order;
         }
-        case ChargeState::kDeclined: {
-          if (tx.Exec("UPDATE payments SET status = 'failed', failure_code = $2, failure_message = $3, updated_at = $4 "
-                      "WHERE id = $1 AND status IN ('pending', 'requires_confirmation', 'unknown')",
-                      {std::string_view(p.id), std::string_view(result.failure_code),
-                       std::string_view(result.failure_message), std::string_view(now)}) == 0)
-            return order;
-          Timeline(tx, order.id, "payment_failed", {{"payment_id", p.id}, {"code", result.failure_code}}, actor);
-          order.payment_failure = result.failure_code;
-          if (order.payment_status == PaymentStatus::kPending) {
-            order.payment_status = PaymentStatus::kFailed;
-            ECOM_TRY(Save(tx, order, ", payment_failure = $7, active_payment_id = NULL",
-                          {std::string_view(result.failure_code)}));
-            Event(tx, "payment.failed", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
-          } else if (order.payment_status == PaymentStatus::kFailed) {
-            ECOM_TRY(Save(tx, order, ", payment_failure = $7, active_payment_id = NULL",
-                          {std::string_view(result.failure_code)}));
-          }
-          return order;
-        }
-        case ChargeState::kRequiresConfirmation:
-          if (tx.Exec("UPDATE payments SET status = 'requires_confirmation', updated_at = $2 WHERE id = $1 "
-                      "AND status IN ('pending', 'unknown')",
-                      {std::string_view(p.id), std::string_view(now)}) == 1)
-            Timeline(tx, order.id, "payment_requires_confirmation", {{"payment_id", p.id}}, actor);
-          return order;
-        case ChargeState::kNotFound:
-          return order;
+        // A second capture for an order already paid: give it back.
+        ECOM_ASSIGN_OR_RETURN(Refund r, StartRefund(tx, order, p.amount.amount, "duplicate_capture", kSystem, p.id));
+        refund_to_run = r.id;
+        return order;
       }
-      return order;
+      case ChargeState::kDeclined: {
+        if (tx.Exec("UPDATE payments SET status = 'failed', failure_code = $2, failure_message = $3, updated_at = $4 "
+                    "WHERE id = $1 AND status IN ('pending', 'requires_confirmation', 'unknown')",
+                    {std::string_view(p.id), std::string_view(result.failure_code),
+                     std::string_view(result.failure_message), std::string_view(now)}) == 0)
+          return order;
+        Timeline(tx, order.id, "payment_failed", {{"payment_id", p.id}, {"code", result.failure_code}}, actor);
+        order.payment_failure = result.failure_code;
+        if (order.payment_status == PaymentStatus::kPending) {
+          order.payment_status = PaymentStatus::kFailed;
+          ECOM_TRY(Save(tx, order, ", payment_failure = $7, active_payment_id = NULL",
+                        {std::string_view(result.failure_code)}));
+          Event(tx, "payment.failed", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
+        } else if (order.payment_status == PaymentStatus::kFailed) {
+          ECOM_TRY(Save(tx, order, ", payment_failure = $7, active_payment_id = NULL",
+                        {std::string_view(result.failure_code)}));
+        }
+        return order;
+      }
+      case ChargeState::kRequiresConfirmation:
+        if (tx.Exec("UPDATE payments SET status = 'requires_confirmation', updated_at = $2 WHERE id = $1 "
+                    "AND status IN ('pending', 'unknown')",
+                    {std::string_view(p.id), std::string_view(now)}) == 1)
+          Timeline(tx, order.id, "payment_requires_confirmation", {{"payment_id", p.id}}, actor);
+        return order;
+      case ChargeState::kNotFound:
+        return order;
+    }
+    return order;
+  }
+
+  // Renders and stores the waiting request's answer in `tx`.
+  void Complete(Transaction& tx, Completion& c, const Order& order, const std::string& payment_id) {
+    c.out.order = order;
+    c.out.payment = LoadPayment(tx, payment_id);
+    auto answer = c.respond(c.out);
+    if (answer) store::StoreIdempotentResponse(tx, c.request, *answer, *clock);
+    c.stored = answer.has_value();
+  }
+
+  // The one completion path: records what the gateway says happened to a
+  // payment. A capture is recorded once, whoever reports it first.
+  //
+  // `completion`, the request waiting on this charge, gets its answer
+  // rendered and stored in the same transaction, unless a refund must still
+  // run after it (the answer then waits for the refund, outside).
+  Result<Order> ApplyCharge(const std::string& payment_id, const ChargeResult& result, const Actor& actor,
+                            Completion* completion = nullptr) {
+    std::optional<std::string> refund_to_run;
+    auto order = store::InWriteTransaction(db, [&](Transaction& tx) -> Result<Order> {
+      refund_to_run.reset();
+      auto applied = ApplyChargeInTx(tx, payment_id, result, actor, refund_to_run);
+      if (completion) completion->stored = false;
+      if (applied && completion && !refund_to_run) Complete(tx, *completion, *applied, payment_id);
+      return applied;
     });
+    if (completion && !order) completion->stored = false;
     if (order && refund_to_run) {
       auto refunded = RunRefund(*refund_to_run);
       if (!refunded) return std::move(refunded).error();
@@ -374,7 +407,7 @@ struct OrderService::Impl {
 
   // Charges a payment attempt already recorded, and applies the answer. A
   // lost answer is settled by asking the gateway what happened.
-  Result<Order> Charge(const std::string& payment_id, std::string_view token) {
+  Result<Order> Charge(const std::string& payment_id, std::string_view token, Completion* completion = nullptr) {
     Payment payment;
     Order order;
     {
@@ -395,7 +428,7 @@ struct OrderService::Impl {
         declined.state = ChargeState::kDeclined;
         declined.failure_code = answer.error().reason;
         declined.failure_message = answer.error().message;
-        return ApplyCharge(payment_id, declined, by);
+        return ApplyCharge(payment_id, declined, by, completion);
       }
       // Nobody knows whether money moved: mark it, and let Sweep ask later.
       (void)store::InWriteTransaction(db, [&](Transaction& tx) -> Status {
@@ -406,7 +439,24 @@ struct OrderService::Impl {
       auto tx = db.Begin(store::TxMode::kRead);
       return Require(*tx, order.id);
     }
-    return ApplyCharge(payment_id, *answer, by);
+    return ApplyCharge(payment_id, *answer, by, completion);
+  }
+
+  // Charges the attempt that `out`'s request just recorded, and fills in the
+  // outcome; with a Responder, the answer is stored with the charge's.
+  Result<OrderOutcome> ChargeFor(OrderOutcome& out, const std::string& payment_id, std::string_view token,
+                                 const store::IdempotencyRequest& idempotency, const Responder& respond) {
+    std::optional<Completion> completion;
+    if (respond) completion.emplace(Completion{idempotency, respond, out});
+    ECOM_ASSIGN_OR_RETURN(Order order, Charge(payment_id, token, completion ? &*completion : nullptr));
+    if (completion && completion->stored) {
+      out.response_stored = true;
+      return out;  // order and payment as the stored answer shows them
+    }
+    out.order = std::move(order);
+    ECOM_ASSIGN_OR_RETURN(Payment payment, ReadPayment(payment_id));
+    out.payment = std::move(payment);
+    return out;
   }
 
   // Finishes an attempt a dead process left behind: asks the gateway what it
@@ -495,7 +545,7 @@ OrderService::OrderService(store::Database& db, std::shared_ptr<Clock> clock, st
 
 Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const CartHolder& holder,
                                             const CheckoutInput& input, const store::IdempotencyRequest& idempotency,
-                                            const Actor& actor) {
+                                            const Actor& actor, const Responder& respond) {
   Impl& m = *impl_;
   std::vector<FieldError> errors;
   if (auto s = ValidateEmail(input.email); !s) errors.push_back(s.error().fields.front());
@@ -633,16 +683,12 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
     return out;
   }
   if (out.claim.kind != Kind::kClaimed) return out;
-  ECOM_ASSIGN_OR_RETURN(Order order, m.Charge(payment_id, input.payment_token));
-  out.order = std::move(order);
-  ECOM_ASSIGN_OR_RETURN(Payment payment, m.ReadPayment(payment_id));
-  out.payment = std::move(payment);
-  return out;
+  return m.ChargeFor(out, payment_id, input.payment_token, idempotency, respond);
 }
 
 Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderReader& reader, std::string_view token,
                                        std::string_view gateway, const store::IdempotencyRequest& idempotency,
-                                       const Actor& actor) {
+                                       const Actor& actor, const Responder& respond) {
   Impl& m = *impl_;
   if (token.empty()) return Error::Invalid("a payment token is required", {{"payment.token", "is required"}});
   if (payments::LooksLikeCardNumber(token)) return CardNumberRefused("token");
@@ -699,9 +745,9 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
   if (!started) return std::move(started).error();
   if (out.claim.kind == Kind::kTakenOver) payment_id = out.claim.resource_id.value_or(payment_id);
   else if (out.claim.kind != Kind::kClaimed) return out;
-  auto order = out.claim.kind == Kind::kTakenOver ? m.Resume(payment_id) : m.Charge(payment_id, token);
-  if (!order) return std::move(order).error();
-  out.order = std::move(*order);
+  if (out.claim.kind == Kind::kClaimed) return m.ChargeFor(out, payment_id, token, idempotency, respond);
+  ECOM_ASSIGN_OR_RETURN(Order order, m.Resume(payment_id));
+  out.order = std::move(order);
   ECOM_ASSIGN_OR_RETURN(Payment payment, m.ReadPayment(payment_id));
   out.payment = std::move(payment);
   return out;

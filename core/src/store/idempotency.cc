@@ -80,22 +80,27 @@ IdempotencyClaim PeekIdempotencyKey(Transaction& tx, const IdempotencyRequest& r
   return FromRow(*row, request, FormatTime(clock.Now()), &lapsed);
 }
 
-void StoreIdempotentResponse(Database& db, const IdempotencyRequest& request,
-                             const StoredResponse& response, const Clock& clock) {
+void StoreIdempotentResponse(Transaction& tx, const IdempotencyRequest& request, const StoredResponse& response,
+                             const Clock& clock) {
   TimePoint now = clock.Now();
   std::string now_s = FormatTime(now), expires = FormatTime(now + kIdempotencyRetention);
+  tx.Exec(
+      "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, state, locked_until, "
+      "response_status, response_body, created_at, expires_at) "
+      "VALUES ($1, $2, $3, 'done', $4, $5, $6, $4, $7) "
+      "ON CONFLICT (scope, idem_key) DO UPDATE SET state = 'done', "
+      "response_status = excluded.response_status, response_body = excluded.response_body, "
+      "expires_at = excluded.expires_at "
+      "WHERE idempotency_keys.state = 'running' AND idempotency_keys.fingerprint = excluded.fingerprint",
+      {std::string_view(request.scope), std::string_view(request.key), std::string_view(request.fingerprint),
+       std::string_view(now_s), std::int64_t{response.status}, std::string_view(response.body),
+       std::string_view(expires)});
+}
+
+void StoreIdempotentResponse(Database& db, const IdempotencyRequest& request,
+                             const StoredResponse& response, const Clock& clock) {
   (void)InWriteTransaction(db, [&](Transaction& tx) -> Status {
-    tx.Exec(
-        "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, state, locked_until, "
-        "response_status, response_body, created_at, expires_at) "
-        "VALUES ($1, $2, $3, 'done', $4, $5, $6, $4, $7) "
-        "ON CONFLICT (scope, idem_key) DO UPDATE SET state = 'done', "
-        "response_status = excluded.response_status, response_body = excluded.response_body, "
-        "expires_at = excluded.expires_at "
-        "WHERE idempotency_keys.state = 'running' AND idempotency_keys.fingerprint = excluded.fingerprint",
-        {std::string_view(request.scope), std::string_view(request.key),
-         std::string_view(request.fingerprint), std::string_view(now_s),
-         std::int64_t{response.status}, std::string_view(response.body), std::string_view(expires)});
+    StoreIdempotentResponse(tx, request, response, clock);
     return Ok();
   });
 }

@@ -239,6 +239,78 @@ TEST_P(OrderServiceTest, CheckoutChargesShippingAndTaxOfTheAddress) {
   EXPECT_EQ(o.amount_captured, 2588);
 }
 
+// The answer a Responder renders is stored with the charge's outcome, and a
+// retry with the key is answered with exactly it.
+TEST_P(OrderServiceTest, CheckoutStoresTheRenderedAnswerWithTheCharge) {
+  std::string cart = AnnsCart();
+  auto key = FreshKey(ann_);
+  int rendered = 0;
+  Responder respond = [&](const OrderOutcome& o) -> std::optional<store::StoredResponse> {
+    ++rendered;
+    return store::StoredResponse{201, o.order->id + " " + ToString(o.order->payment_status) + " " + o.payment->status};
+  };
+  auto r = orders_.Checkout(cart, Holder(ann_), Input("tok_visa"), key, actor_, respond);
+  ASSERT_TRUE(r.ok()) << Describe(r);
+  EXPECT_TRUE(r->response_stored);
+  EXPECT_EQ(rendered, 1);
+  ASSERT_TRUE(r->order && r->payment);
+  EXPECT_EQ(r->order->payment_status, PaymentStatus::kPaid);
+  EXPECT_EQ(r->payment->status, "captured");
+  auto tx = db_->Begin(store::TxMode::kRead);
+  auto stored = store::PeekIdempotencyKey(*tx, key, *clock_);
+  ASSERT_EQ(stored.kind, store::IdempotencyClaim::Kind::kReplay);
+  EXPECT_EQ(stored.response.status, 201);
+  EXPECT_EQ(stored.response.body, r->order->id + " paid captured");
+}
+
+TEST_P(OrderServiceTest, ADeclineStoresItsRenderedAnswerToo) {
+  std::string cart = AnnsCart();
+  auto key = FreshKey(ann_);
+  Responder respond = [&](const OrderOutcome& o) -> std::optional<store::StoredResponse> {
+    return store::StoredResponse{402, "declined " + o.payment->failure_code.value_or("")};
+  };
+  auto r = orders_.Checkout(cart, Holder(ann_), Input("tok_chargeDeclined"), key, actor_, respond);
+  ASSERT_TRUE(r.ok()) << Describe(r);
+  EXPECT_TRUE(r->response_stored);
+  EXPECT_EQ(r->order->payment_status, PaymentStatus::kFailed);
+  auto tx = db_->Begin(store::TxMode::kRead);
+  auto stored = store::PeekIdempotencyKey(*tx, key, *clock_);
+  ASSERT_EQ(stored.kind, store::IdempotencyClaim::Kind::kReplay);
+  EXPECT_EQ(stored.response.status, 402);
+  EXPECT_EQ(stored.response.body, "declined " + r->payment->failure_code.value_or("?"));
+}
+
+TEST_P(OrderServiceTest, AnAnswerTheResponderDoesNotKeepLeavesTheKeyRunning) {
+  std::string cart = AnnsCart();
+  auto key = FreshKey(ann_);
+  Responder keep_nothing = [](const OrderOutcome&) -> std::optional<store::StoredResponse> { return std::nullopt; };
+  auto r = orders_.Checkout(cart, Holder(ann_), Input("tok_visa"), key, actor_, keep_nothing);
+  ASSERT_TRUE(r.ok()) << Describe(r);
+  EXPECT_FALSE(r->response_stored);
+  EXPECT_EQ(r->order->payment_status, PaymentStatus::kPaid);
+  // The caller still owns the key: a retry now is told the first is running.
+  auto tx = db_->Begin(store::TxMode::kRead);
+  EXPECT_EQ(store::PeekIdempotencyKey(*tx, key, *clock_).kind, store::IdempotencyClaim::Kind::kInProgress);
+}
+
+TEST_P(OrderServiceTest, AnotherPaymentStoresItsRenderedAnswerWithTheCharge) {
+  std::string cart = AnnsCart();
+  auto declined = CheckoutCart(cart, ann_, "tok_chargeDeclined", FreshKey(ann_));
+  ASSERT_TRUE(declined.ok()) << Describe(declined);
+  auto key = FreshKey(ann_);
+  Responder respond = [&](const OrderOutcome& o) -> std::optional<store::StoredResponse> {
+    return store::StoredResponse{201, o.payment->id};
+  };
+  auto paid = orders_.Pay(declined->order->id, Reader(ann_), "tok_visa", "", key, actor_, respond);
+  ASSERT_TRUE(paid.ok()) << Describe(paid);
+  EXPECT_TRUE(paid->response_stored);
+  EXPECT_EQ(paid->order->payment_status, PaymentStatus::kPaid);
+  auto tx = db_->Begin(store::TxMode::kRead);
+  auto stored = store::PeekIdempotencyKey(*tx, key, *clock_);
+  ASSERT_EQ(stored.kind, store::IdempotencyClaim::Kind::kReplay);
+  EXPECT_EQ(stored.response.body, paid->payment->id);
+}
+
 TEST_P(OrderServiceTest, CheckoutValidatesItsInput) {
   std::string cart = AnnsCart();
   CheckoutInput bad = Input("tok_visa");

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -70,7 +71,14 @@ struct OrderOutcome {
   std::optional<Order> order;
   std::optional<Payment> payment;  // the payment attempt of checkout or Pay
   std::optional<Refund> refund;    // Refund
+  // Checkout and Pay: the Responder's answer was stored with the charge's
+  // outcome, in the same commit; the caller must not store another.
+  bool response_stored = false;
 };
+
+// Renders the final answer of a request from its outcome, for the
+// Idempotency-Key record (nullopt: an answer that is not kept).
+using Responder = std::function<std::optional<store::StoredResponse>(const OrderOutcome&)>;
 
 struct ShipmentInput {
   std::string carrier;
@@ -129,12 +137,16 @@ class OrderService {
   // exists (a closed cart, a changed price, stock that ran out) leave
   // nothing behind. After: a decline is an outcome (payment failed), not an
   // error.
+  // `respond`, when given, renders the answer that the charge's completion
+  // stores under the idempotency key in its own transaction (see
+  // OrderOutcome::response_stored), saving the caller a commit of its own.
   Result<OrderOutcome> Checkout(std::string_view cart_id, const CartHolder& holder, const CheckoutInput& input,
-                                const store::IdempotencyRequest& idempotency, const Actor& actor);
+                                const store::IdempotencyRequest& idempotency, const Actor& actor,
+                                const Responder& respond = {});
   // Another payment attempt for an unpaid order.
   Result<OrderOutcome> Pay(std::string_view order_id, const OrderReader& reader, std::string_view token,
                            std::string_view gateway, const store::IdempotencyRequest& idempotency,
-                           const Actor& actor);
+                           const Actor& actor, const Responder& respond = {});
 
   Result<Order> Get(std::string_view order_id, const OrderReader& reader);
   Result<OrderPage> List(const OrderFilter& filter, int limit, std::string_view cursor);

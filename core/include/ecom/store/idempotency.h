@@ -73,6 +73,10 @@ IdempotencyClaim PeekIdempotencyKey(Transaction& tx, const IdempotencyRequest& r
 // overwrites a response already stored.
 void StoreIdempotentResponse(Database& db, const IdempotencyRequest& request,
                              const StoredResponse& response, const Clock& clock);
+// The same inside a transaction of the caller's: the use case that completes
+// the request stores its answer with the change, in one commit.
+void StoreIdempotentResponse(Transaction& tx, const IdempotencyRequest& request, const StoredResponse& response,
+                             const Clock& clock);
 
 // Ends the lease of a claim whose response is not stored (a 5xx): the next
 // retry takes it over at once, and keeps what the first attempt recorded.
