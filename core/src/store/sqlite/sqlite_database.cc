@@ -96,6 +96,26 @@ class Connection {
     }
   }
 
+  // Runs one statement that returns no rows from the statement cache, so
+  // that the transaction control every unit of work runs (BEGIN, SAVEPOINT,
+  // COMMIT...) is not compiled again each time. Returns the result code.
+  int TryStep(std::string_view sql) {
+    bool owned = false;
+    sqlite3_stmt* stmt = nullptr;
+    try {
+      stmt = Prepare(sql, &owned);
+    } catch (const DbError&) {
+      return SQLITE_ERROR;
+    }
+    int rc = sqlite3_step(stmt);
+    if (owned) sqlite3_finalize(stmt);
+    else sqlite3_reset(stmt);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  void Step(std::string_view sql) {
+    if (int rc = TryStep(sql); rc != SQLITE_OK) Fail(db_, rc, sql);
+  }
+
   // Returns a reset statement for `sql`, prepared once per connection. Past
   // the cache's bound statements are not kept: *owned is set and the caller
   // finalizes the statement.
@@ -235,7 +255,7 @@ class CommitGroups {
     bool begun = false;
     try {
       if (!conn_) OpenWriter();
-      conn_->Run(joining ? "SAVEPOINT ecom_unit" : "BEGIN IMMEDIATE");
+      conn_->Step(joining ? "SAVEPOINT ecom_unit" : "BEGIN IMMEDIATE");
       begun = true;
       if (flush_ && log_fd_ < 0) OpenLog();  // the log exists once a transaction has begun
     } catch (...) {
@@ -261,8 +281,10 @@ class CommitGroups {
   // that opened the group, alone in it so far, the whole transaction).
   void Abandon(bool in_savepoint) noexcept {
     if (conn_ && sqlite3_get_autocommit(conn_->handle()) == 0) {
-      const char* undo = in_savepoint ? "ROLLBACK TO ecom_unit; RELEASE ecom_unit" : "ROLLBACK";
-      if (sqlite3_exec(conn_->handle(), undo, nullptr, nullptr, nullptr) != SQLITE_OK) conn_.reset();
+      bool undone = in_savepoint ? conn_->TryStep("ROLLBACK TO ecom_unit") == SQLITE_OK &&
+                                       conn_->TryStep("RELEASE ecom_unit") == SQLITE_OK
+                                 : conn_->TryStep("ROLLBACK") == SQLITE_OK;
+      if (!undone) conn_.reset();
     }
     Leave(/*joined=*/false);
   }
@@ -300,12 +322,12 @@ class CommitGroups {
       lock.unlock();
       std::optional<DbError> error;
       try {
-        conn_->Run("COMMIT");
+        conn_->Step("COMMIT");
         if (checkpoint_due_) Checkpoint();
       } catch (const DbError& e) {
         error = e;
         if (conn_ && sqlite3_get_autocommit(conn_->handle()) == 0 &&
-            sqlite3_exec(conn_->handle(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK)
+            conn_->TryStep("ROLLBACK") != SQLITE_OK)
           conn_.reset();
       }
       lock.lock();
@@ -438,12 +460,12 @@ class SqliteTransaction final : public Transaction {
   void Commit() override {
     if (groups_) {
       // If RELEASE fails the unit is still open, and the destructor abandons it.
-      if (in_savepoint_) conn_->Run("RELEASE ecom_unit");
+      if (in_savepoint_) conn_->Step("RELEASE ecom_unit");
       open_ = false;
       groups_->Join();
       return;
     }
-    conn_->Run("COMMIT");
+    conn_->Step("COMMIT");
     open_ = false;
   }
   Dialect dialect() const override { return Dialect::kSqlite; }
@@ -542,7 +564,7 @@ class SqliteDatabase final : public Database {
 SqliteTransaction::SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> conn)
     : owner_(owner), pooled_(std::move(conn)), conn_(pooled_.get()) {
   try {
-    conn_->Run("BEGIN");
+    conn_->Step("BEGIN");
   } catch (...) {
     owner_->Release(std::move(pooled_));
     throw;
@@ -557,7 +579,7 @@ SqliteTransaction::~SqliteTransaction() {
   // A reader done with, or one whose COMMIT failed: roll back. If even that
   // fails the connection is in an unknown state, so drop it.
   if (open_ && sqlite3_get_autocommit(conn_->handle()) == 0 &&
-      sqlite3_exec(conn_->handle(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      conn_->TryStep("ROLLBACK") != SQLITE_OK) {
     pooled_.reset();
   }
   owner_->Release(std::move(pooled_));
