@@ -180,7 +180,7 @@ const std::vector<KeyDef>& Keys() {
          c.database_url = v;
          return std::nullopt;
        }},
-      {{"database.pool_size", "connections each process keeps open (1-256)"},
+      {{"database.pool_size", "reader connections each process keeps open, and on PostgreSQL as many for writers (1-256)"},
        [](Config& c, const std::string& v) { return SetInt(c.database_pool_size, v, 1, 256); }},
       {{"database.migrate_on_start", "ecomd applies pending migrations at start (true/false)"},
        [](Config& c, const std::string& v) { return SetBool(c.database_migrate_on_start, v); }},

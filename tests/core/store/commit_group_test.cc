@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <latch>
 #include <set>
 #include <string>
 #include <thread>
@@ -125,6 +126,41 @@ TEST_F(CommitGroupTest, AUnitThatRecoversFromAConstraintErrorKeepsTheRest) {
   EXPECT_EQ(violations.load(), kThreads * kUnits);
   EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM units"), kThreads * kUnits + 1);
   EXPECT_EQ(Count(*db_, "SELECT n FROM counter"), kThreads * kUnits);
+}
+
+TEST_F(CommitGroupTest, AUnitThatLosesAKeyRaceFindsTheWinnerOnceItReturns) {
+  // Racers for one key: the loser meets the winner's row as a unique
+  // violation, possibly while both are in one group and the row is not yet
+  // committed. When its abandoned unit returns, a reader must see the row.
+  constexpr int kThreads = 8, kKeys = 20;
+  std::atomic<int> missing{0}, won{0};
+  for (int k = 0; k < kKeys; ++k) {
+    std::string key = "race-" + std::to_string(k);
+    std::latch start(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        try {
+          auto tx = db_->Begin(TxMode::kWrite);
+          // Some work first, so that the racers queue behind each other.
+          for (int i = 0; i < 100; ++i)
+            tx->Exec("INSERT INTO units (id) VALUES ($1)",
+                     {key + "/" + std::to_string(t) + "/" + std::to_string(i)});
+          tx->Exec("INSERT INTO units (id) VALUES ($1)", {std::string_view(key)});
+          tx->Commit();
+          ++won;
+          return;
+        } catch (const DbError& e) {
+          if (e.kind() != DbError::Kind::kUniqueViolation) throw;
+        }
+        auto read = db_->Begin(TxMode::kRead);
+        if (!read->Query("SELECT 1 FROM units WHERE id = $1", {std::string_view(key)})->Next()) ++missing;
+      });
+    for (auto& t : threads) t.join();
+  }
+  EXPECT_EQ(missing.load(), 0);
+  EXPECT_EQ(won.load(), kKeys);
 }
 
 TEST_F(CommitGroupTest, TwoProcessesWritingOneFileEachKeepEverything) {

@@ -144,6 +144,31 @@ TEST_P(StoreContractTest, ConcurrentWritersAllCommitWithoutBusyErrors) {
   else EXPECT_LE(rows->Int(0), 200);
 }
 
+TEST_P(StoreContractTest, PostgresReadersRefuseToWriteAndSeeEachCommitAtOnce) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "PostgreSQL's readers run on read-only sessions";
+  {
+    auto tx = db_->Begin(TxMode::kWrite);
+    tx->Exec("CREATE TABLE seen (n BIGINT)");
+    tx->Commit();
+  }
+  auto reader = db_->Begin(TxMode::kRead);
+  EXPECT_THROW(reader->Exec("INSERT INTO seen (n) VALUES (1)"), DbError);
+  reader.reset();
+  auto tx = db_->Begin(TxMode::kRead);
+  auto count = [&] {
+    auto rows = tx->Query("SELECT COUNT(*) FROM seen");
+    rows->Next();
+    return rows->Int(0);
+  };
+  EXPECT_EQ(count(), 0);
+  {
+    auto writer = db_->Begin(TxMode::kWrite);
+    writer->Exec("INSERT INTO seen (n) VALUES (2)");
+    writer->Commit();
+  }
+  EXPECT_EQ(count(), 1);  // read committed: each statement sees the latest commit
+}
+
 TEST(StoreOpenTest, RejectsUnknownSchemes) {
   EXPECT_THROW(Open("mysql://localhost/db"), std::invalid_argument);
 }

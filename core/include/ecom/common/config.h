@@ -32,7 +32,8 @@ struct TaxRateSetting {
 struct Config {
   // database.url: where the store lives (sqlite:///path, a bare path, or postgresql://...).
   std::string database_url = "sqlite://var/ecom.db";
-  // database.pool_size: connections each process keeps open.
+  // database.pool_size: reader connections each process keeps open (and on
+  // PostgreSQL as many again for writers).
   int database_pool_size = 8;
   // database.migrate_on_start: ecomd applies pending migrations when it starts.
   bool database_migrate_on_start = true;

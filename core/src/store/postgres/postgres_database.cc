@@ -228,6 +228,7 @@ class PostgresTransaction final : public Transaction {
   bool plan_each_time_ = false;
 
   PostgresDatabase* owner_;
+  TxMode mode_;
   std::unique_ptr<Connection> conn_;
   std::unique_ptr<pqxx::transaction_base> tx_;
 };
@@ -235,10 +236,18 @@ class PostgresTransaction final : public Transaction {
 class PostgresDatabase final : public Database {
  public:
   PostgresDatabase(std::string url, DatabaseOptions options)
-      : url_(std::move(url)), options_(options), pool_(options_.pool_size, [this] { return Connect(); }) {}
+      : url_(std::move(url)),
+        options_(options),
+        writers_(options_.pool_size, [this] { return Connect(); }),
+        readers_(options_.pool_size, [this] { return ConnectReader(); }) {}
 
+  // Writers get a transaction (BEGIN ... COMMIT). Readers run each statement
+  // on its own, on sessions made read-only: at READ COMMITTED every statement
+  // of a transaction reads its own snapshot anyway, so the BEGIN and
+  // ROLLBACK round trips bought nothing, and a write still fails there.
   std::unique_ptr<Transaction> Begin(TxMode mode) override {
-    return std::make_unique<PostgresTransaction>(this, pool_.Acquire(), mode);
+    auto& pool = mode == TxMode::kRead ? readers_ : writers_;
+    return std::make_unique<PostgresTransaction>(this, pool.Acquire(), mode);
   }
   Dialect dialect() const override { return Dialect::kPostgres; }
   std::string description() const override { return Redact(url_); }
@@ -257,10 +266,10 @@ class PostgresDatabase final : public Database {
     return {conn, [](void* p) { delete static_cast<Connection*>(p); }};
   }
 
-  // Returns a connection to the pool; a null or broken one is dropped.
-  void Release(std::unique_ptr<Connection> conn) {
+  // Returns a connection to its pool; a null or broken one is dropped.
+  void Release(TxMode mode, std::unique_ptr<Connection> conn) {
     bool broken = conn && !conn->conn.is_open();
-    pool_.Release(std::move(conn), broken);
+    (mode == TxMode::kRead ? readers_ : writers_).Release(std::move(conn), broken);
   }
 
  private:
@@ -273,21 +282,31 @@ class PostgresDatabase final : public Database {
     }
   }
 
+  std::unique_ptr<Connection> ConnectReader() {
+    auto conn = Connect();
+    try {
+      pqxx::nontransaction tx(conn->conn);
+      tx.exec("SET default_transaction_read_only = on");
+    } catch (const std::exception& e) {
+      Translate(e);
+    }
+    return conn;
+  }
+
   std::string url_;
   DatabaseOptions options_;
-  ConnectionPool<Connection> pool_;
+  ConnectionPool<Connection> writers_;
+  ConnectionPool<Connection> readers_;
 };
 
 PostgresTransaction::PostgresTransaction(PostgresDatabase* owner, std::unique_ptr<Connection> conn,
                                          TxMode mode)
-    : owner_(owner), conn_(std::move(conn)) {
+    : owner_(owner), mode_(mode), conn_(std::move(conn)) {
   try {
-    if (mode == TxMode::kRead)
-      tx_ = std::make_unique<pqxx::transaction<pqxx::read_committed, pqxx::read_only>>(conn_->conn);
-    else
-      tx_ = std::make_unique<pqxx::work>(conn_->conn);
+    if (mode == TxMode::kRead) tx_ = std::make_unique<pqxx::nontransaction>(conn_->conn);
+    else tx_ = std::make_unique<pqxx::work>(conn_->conn);
   } catch (const std::exception& e) {
-    owner_->Release(nullptr);
+    owner_->Release(mode_, nullptr);
     conn_.reset();
     Translate(e);
   }
@@ -299,7 +318,7 @@ PostgresTransaction::~PostgresTransaction() {
   } catch (...) {
     conn_.reset();
   }
-  owner_->Release(std::move(conn_));
+  owner_->Release(mode_, std::move(conn_));
 }
 
 }  // namespace

@@ -279,6 +279,10 @@ class CommitGroups {
 
   // The unit's work is dropped: rolls back its savepoint (or, for the unit
   // that opened the group, alone in it so far, the whole transaction).
+  //
+  // A unit inside a group saw the earlier members' uncommitted work (a read,
+  // or a unique key they took), and its caller may act on that next, on
+  // another connection: so it too returns only once the group is settled.
   void Abandon(bool in_savepoint) noexcept {
     if (conn_ && sqlite3_get_autocommit(conn_->handle()) == 0) {
       bool undone = in_savepoint ? conn_->TryStep("ROLLBACK TO ecom_unit") == SQLITE_OK &&
@@ -286,7 +290,11 @@ class CommitGroups {
                                  : conn_->TryStep("ROLLBACK") == SQLITE_OK;
       if (!undone) conn_.reset();
     }
-    Leave(/*joined=*/false);
+    try {
+      Leave(/*joined=*/in_savepoint);
+    } catch (const DbError&) {
+      // The group was lost; this unit's work was dropped anyway.
+    }
   }
 
  private:
