@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <latch>
 #include <set>
 #include <string>
@@ -35,6 +36,16 @@ class CommitGroupTest : public ::testing::Test {
     return rows->Int(0);
   }
 
+  // Runs `unit(t, i)` for i < units on each of `threads` threads at once.
+  static void OnThreads(int threads, int units, const std::function<void(int, int)>& unit) {
+    std::vector<std::thread> running;
+    for (int t = 0; t < threads; ++t)
+      running.emplace_back([&, t] {
+        for (int i = 0; i < units; ++i) unit(t, i);
+      });
+    for (auto& r : running) r.join();
+  }
+
   // One unit of work: a row of its own and one more on the shared counter.
   static void Unit(Transaction& tx, const std::string& id) {
     tx.Exec("INSERT INTO units (id) VALUES ($1)", {std::string_view(id)});
@@ -49,20 +60,15 @@ class CommitGroupTest : public ::testing::Test {
 TEST_F(CommitGroupTest, EveryUnitIsVisibleToOtherConnectionsWhenItsCommitReturns) {
   constexpr int kThreads = 16, kUnits = 60;
   std::atomic<int> unseen{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kUnits; ++i) {
-        std::string id = std::to_string(t) + "-" + std::to_string(i);
-        auto tx = db_->Begin(TxMode::kWrite);
-        Unit(*tx, id);
-        tx->Commit();
-        // A reader on a pooled connection sees only what is committed.
-        auto read = db_->Begin(TxMode::kRead);
-        if (!read->Query("SELECT 1 FROM units WHERE id = $1", {std::string_view(id)})->Next()) ++unseen;
-      }
-    });
-  for (auto& t : threads) t.join();
+  OnThreads(kThreads, kUnits, [&](int t, int i) {
+    std::string id = std::to_string(t) + "-" + std::to_string(i);
+    auto tx = db_->Begin(TxMode::kWrite);
+    Unit(*tx, id);
+    tx->Commit();
+    // A reader on a pooled connection sees only what is committed.
+    auto read = db_->Begin(TxMode::kRead);
+    if (!read->Query("SELECT 1 FROM units WHERE id = $1", {std::string_view(id)})->Next()) ++unseen;
+  });
   EXPECT_EQ(unseen.load(), 0);
   db_.reset();
   auto again = Reopen();
@@ -72,20 +78,15 @@ TEST_F(CommitGroupTest, EveryUnitIsVisibleToOtherConnectionsWhenItsCommitReturns
 
 TEST_F(CommitGroupTest, AnAbandonedUnitTakesOnlyItsOwnChangesWithIt) {
   constexpr int kThreads = 12, kUnits = 60;
-  std::vector<std::thread> threads;
   std::vector<std::set<std::string>> kept(kThreads);
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kUnits; ++i) {
-        std::string id = std::to_string(t) + "-" + std::to_string(i);
-        auto tx = db_->Begin(TxMode::kWrite);
-        Unit(*tx, id);
-        if ((t + i) % 3 == 0) continue;  // abandoned: rolled back when tx goes
-        tx->Commit();
-        kept[t].insert(id);
-      }
-    });
-  for (auto& t : threads) t.join();
+  OnThreads(kThreads, kUnits, [&](int t, int i) {
+    std::string id = std::to_string(t) + "-" + std::to_string(i);
+    auto tx = db_->Begin(TxMode::kWrite);
+    Unit(*tx, id);
+    if ((t + i) % 3 == 0) return;  // abandoned: rolled back when tx goes
+    tx->Commit();
+    kept[t].insert(id);
+  });
   std::set<std::string> expected;
   for (auto& k : kept) expected.insert(k.begin(), k.end());
   db_.reset();
@@ -108,21 +109,16 @@ TEST_F(CommitGroupTest, AUnitThatRecoversFromAConstraintErrorKeepsTheRest) {
   }
   constexpr int kThreads = 8, kUnits = 40;
   std::atomic<int> violations{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kUnits; ++i) {
-        auto tx = db_->Begin(TxMode::kWrite);
-        try {
-          tx->Exec("INSERT INTO units (id) VALUES ('taken')");
-        } catch (const DbError& e) {
-          if (e.kind() == DbError::Kind::kUniqueViolation) ++violations;
-        }
-        Unit(*tx, std::to_string(t) + "-" + std::to_string(i));
-        tx->Commit();
-      }
-    });
-  for (auto& t : threads) t.join();
+  OnThreads(kThreads, kUnits, [&](int t, int i) {
+    auto tx = db_->Begin(TxMode::kWrite);
+    try {
+      tx->Exec("INSERT INTO units (id) VALUES ('taken')");
+    } catch (const DbError& e) {
+      if (e.kind() == DbError::Kind::kUniqueViolation) ++violations;
+    }
+    Unit(*tx, std::to_string(t) + "-" + std::to_string(i));
+    tx->Commit();
+  });
   EXPECT_EQ(violations.load(), kThreads * kUnits);
   EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM units"), kThreads * kUnits + 1);
   EXPECT_EQ(Count(*db_, "SELECT n FROM counter"), kThreads * kUnits);
@@ -168,17 +164,11 @@ TEST_F(CommitGroupTest, TwoProcessesWritingOneFileEachKeepEverything) {
   // as ecomd and a command-line run do.
   auto other = Reopen();
   constexpr int kThreads = 6, kUnits = 40;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      Database& db = t % 2 ? *other : *db_;
-      for (int i = 0; i < kUnits; ++i) {
-        auto tx = db.Begin(TxMode::kWrite);
-        Unit(*tx, std::to_string(t) + "-" + std::to_string(i));
-        tx->Commit();
-      }
-    });
-  for (auto& t : threads) t.join();
+  OnThreads(kThreads, kUnits, [&](int t, int i) {
+    auto tx = (t % 2 ? *other : *db_).Begin(TxMode::kWrite);
+    Unit(*tx, std::to_string(t) + "-" + std::to_string(i));
+    tx->Commit();
+  });
   EXPECT_EQ(Count(*other, "SELECT COUNT(*) FROM units"), kThreads * kUnits);
   EXPECT_EQ(Count(*db_, "SELECT n FROM counter"), kThreads * kUnits);
 }
@@ -187,17 +177,11 @@ TEST_F(CommitGroupTest, TheLogIsCopiedBackSoItDoesNotGrowWithoutBound) {
   // Over a few thousand units the log would pass 1,000 pages many times;
   // checkpoints keep starting it afresh.
   std::string payload(3000, 'x');
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 500; ++i) {
-        auto tx = db_->Begin(TxMode::kWrite);
-        tx->Exec("INSERT INTO units (id) VALUES ($1)",
-                 {std::to_string(t) + "-" + std::to_string(i) + payload});
-        tx->Commit();
-      }
-    });
-  for (auto& t : threads) t.join();
+  OnThreads(4, 500, [&](int t, int i) {
+    auto tx = db_->Begin(TxMode::kWrite);
+    tx->Exec("INSERT INTO units (id) VALUES ($1)", {std::to_string(t) + "-" + std::to_string(i) + payload});
+    tx->Commit();
+  });
   auto log = std::filesystem::file_size(dir_.path() / "groups.db-wal");
   // 2,000 rows of 3 KB are about 6 MB written; the log stays near 1,000 pages.
   EXPECT_LT(log, 3u * 1000 * 4096 + 1000000) << "the log is " << log << " bytes";
