@@ -45,13 +45,8 @@ void RunConservation(Context& ctx, const std::string& store) {
   auto fail = [&](const std::string& m) { ctx.violations.Add(check, store, m); };
   auto started = Clock::now();
   Cluster cluster(store, "conserve", ReplicasFor(store));
+  if (!StartOrReport(ctx, cluster, check, store, started)) return;
   std::string error;
-  if (!cluster.Start(&error)) {
-    fail("setup: " + error);
-    ctx.report.Add({check, store, 0, 0, "-", "setup failed", Seconds(started), ctx.violations.Count(check, store)});
-    cluster.Finish(ctx.options.keep);
-    return;
-  }
   for (int i = 0; i < kSkus; ++i)
     if (!cluster.CreateProduct(Sku(i), 500 + 100 * i, Continues(i) ? "continue" : "deny", i, &error) ||
         !cluster.Receive(Sku(i), Continues(i) ? 10 : 40, i, &error)) {

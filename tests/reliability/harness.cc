@@ -287,6 +287,16 @@ void Report::Print(FILE* out) const {
 
 int ReplicasFor(const std::string& store) { return store == "postgres" ? 3 : 1; }
 
+bool StartOrReport(Context& ctx, Cluster& cluster, const std::string& check, const std::string& store,
+                   Clock::time_point started) {
+  std::string error;
+  if (cluster.Start(&error)) return true;
+  ctx.violations.Add(check, store, "setup: " + error);
+  ctx.report.Add({check, store, 0, 0, "-", "setup failed", Seconds(started), ctx.violations.Count(check, store)});
+  cluster.Finish(ctx.options.keep);
+  return false;
+}
+
 Cluster::Cluster(std::string store, std::string label, int replicas)
     : store_(std::move(store)), label_(std::move(label)), replicas_wanted_(replicas) {}
 

@@ -230,6 +230,11 @@ struct Context {
 // The replicas each store runs: one ecomd on SQLite, three on PostgreSQL.
 int ReplicasFor(const std::string& store);
 
+// Starts `cluster` for `check`; if it cannot start, records the violation and
+// a "setup failed" report row, tears the cluster down and returns false.
+bool StartOrReport(Context& ctx, Cluster& cluster, const std::string& check, const std::string& store,
+                   Clock::time_point started);
+
 // "1.2 s" style formatting helpers.
 std::string Fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
 double Seconds(Clock::time_point since);

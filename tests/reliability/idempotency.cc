@@ -21,13 +21,8 @@ void RunIdempotency(Context& ctx, const std::string& store) {
   auto fail = [&](const std::string& m) { ctx.violations.Add(check, store, m); };
   auto started = Clock::now();
   Cluster cluster(store, "idem", ReplicasFor(store));
+  if (!StartOrReport(ctx, cluster, check, store, started)) return;
   std::string error;
-  if (!cluster.Start(&error)) {
-    fail("setup: " + error);
-    ctx.report.Add({check, store, 0, 0, "-", "setup failed", Seconds(started), ctx.violations.Count(check, store)});
-    cluster.Finish(ctx.options.keep);
-    return;
-  }
   const std::string sku = "IDEM-1";
   std::int64_t requests = 0;
   if (!cluster.CreateProduct(sku, 2500, "", 0, &error) || !cluster.Receive(sku, 100000, 0, &error)) {

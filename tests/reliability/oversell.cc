@@ -28,13 +28,8 @@ void RunOversell(Context& ctx, const std::string& store) {
   auto fail = [&](const std::string& m) { ctx.violations.Add(check, store, m); };
   auto started = Clock::now();
   Cluster cluster(store, "oversell", ReplicasFor(store));
+  if (!StartOrReport(ctx, cluster, check, store, started)) return;
   std::string error;
-  if (!cluster.Start(&error)) {
-    fail("setup: " + error);
-    ctx.report.Add({check, store, 0, 0, "-", "setup failed", Seconds(started), ctx.violations.Count(check, store)});
-    cluster.Finish(ctx.options.keep);
-    return;
-  }
 
   std::int64_t requests = 0, created = 0, refused_stock = 0, other = 0;
   std::map<int, std::vector<std::int64_t>> sold_by_k;  // K -> sold per round
