@@ -1,12 +1,17 @@
 // SQLite's group commit: many threads' units of work share one durable
 // commit, each answered only once it is kept, and a unit that is abandoned
-// inside a group takes only its own changes with it.
+// inside a group takes only its own changes with it. Each property holds on
+// both roads into a group: a transaction borrowed with Begin(kWrite), and a
+// function run by Database::Write.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <latch>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,14 +62,31 @@ class CommitGroupTest : public ::testing::Test {
   std::unique_ptr<Database> db_ = Open(url_, {.pool_size = 4});
 };
 
-TEST_F(CommitGroupTest, EveryUnitIsVisibleToOtherConnectionsWhenItsCommitReturns) {
+enum class Road { kBorrowed, kWrite };
+
+class CommitGroupRoadTest : public CommitGroupTest, public ::testing::WithParamInterface<Road> {
+ protected:
+  // Runs one unit of work on this test's road; `work` says whether to keep
+  // it, and what it throws comes out here.
+  void Write(Database& db, const std::function<bool(Transaction&)>& work) {
+    if (GetParam() == Road::kWrite) return db.Write(work);
+    auto tx = db.Begin(TxMode::kWrite);
+    if (work(*tx)) tx->Commit();
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Roads, CommitGroupRoadTest, ::testing::Values(Road::kBorrowed, Road::kWrite),
+                         [](const auto& info) { return info.param == Road::kWrite ? "Write" : "Borrowed"; });
+
+TEST_P(CommitGroupRoadTest, EveryUnitIsVisibleToOtherConnectionsWhenItsCommitReturns) {
   constexpr int kThreads = 16, kUnits = 60;
   std::atomic<int> unseen{0};
   OnThreads(kThreads, kUnits, [&](int t, int i) {
     std::string id = std::to_string(t) + "-" + std::to_string(i);
-    auto tx = db_->Begin(TxMode::kWrite);
-    Unit(*tx, id);
-    tx->Commit();
+    Write(*db_, [&](Transaction& tx) {
+      Unit(tx, id);
+      return true;
+    });
     // A reader on a pooled connection sees only what is committed.
     auto read = db_->Begin(TxMode::kRead);
     if (!read->Query("SELECT 1 FROM units WHERE id = $1", {std::string_view(id)})->Next()) ++unseen;
@@ -76,16 +98,17 @@ TEST_F(CommitGroupTest, EveryUnitIsVisibleToOtherConnectionsWhenItsCommitReturns
   EXPECT_EQ(Count(*again, "SELECT n FROM counter"), kThreads * kUnits);
 }
 
-TEST_F(CommitGroupTest, AnAbandonedUnitTakesOnlyItsOwnChangesWithIt) {
+TEST_P(CommitGroupRoadTest, AnAbandonedUnitTakesOnlyItsOwnChangesWithIt) {
   constexpr int kThreads = 12, kUnits = 60;
   std::vector<std::set<std::string>> kept(kThreads);
   OnThreads(kThreads, kUnits, [&](int t, int i) {
     std::string id = std::to_string(t) + "-" + std::to_string(i);
-    auto tx = db_->Begin(TxMode::kWrite);
-    Unit(*tx, id);
-    if ((t + i) % 3 == 0) return;  // abandoned: rolled back when tx goes
-    tx->Commit();
-    kept[t].insert(id);
+    bool keep = (t + i) % 3 != 0;
+    Write(*db_, [&](Transaction& tx) {
+      Unit(tx, id);
+      return keep;  // or abandoned: rolled back
+    });
+    if (keep) kept[t].insert(id);
   });
   std::set<std::string> expected;
   for (auto& k : kept) expected.insert(k.begin(), k.end());
@@ -101,7 +124,7 @@ TEST_F(CommitGroupTest, AnAbandonedUnitTakesOnlyItsOwnChangesWithIt) {
   EXPECT_EQ(Count(*again, "SELECT n FROM counter"), static_cast<std::int64_t>(expected.size()));
 }
 
-TEST_F(CommitGroupTest, AUnitThatRecoversFromAConstraintErrorKeepsTheRest) {
+TEST_P(CommitGroupRoadTest, AUnitThatRecoversFromAConstraintErrorKeepsTheRest) {
   {
     auto tx = db_->Begin(TxMode::kWrite);
     tx->Exec("INSERT INTO units (id) VALUES ('taken')");
@@ -110,21 +133,22 @@ TEST_F(CommitGroupTest, AUnitThatRecoversFromAConstraintErrorKeepsTheRest) {
   constexpr int kThreads = 8, kUnits = 40;
   std::atomic<int> violations{0};
   OnThreads(kThreads, kUnits, [&](int t, int i) {
-    auto tx = db_->Begin(TxMode::kWrite);
-    try {
-      tx->Exec("INSERT INTO units (id) VALUES ('taken')");
-    } catch (const DbError& e) {
-      if (e.kind() == DbError::Kind::kUniqueViolation) ++violations;
-    }
-    Unit(*tx, std::to_string(t) + "-" + std::to_string(i));
-    tx->Commit();
+    Write(*db_, [&](Transaction& tx) {
+      try {
+        tx.Exec("INSERT INTO units (id) VALUES ('taken')");
+      } catch (const DbError& e) {
+        if (e.kind() == DbError::Kind::kUniqueViolation) ++violations;
+      }
+      Unit(tx, std::to_string(t) + "-" + std::to_string(i));
+      return true;
+    });
   });
   EXPECT_EQ(violations.load(), kThreads * kUnits);
   EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM units"), kThreads * kUnits + 1);
   EXPECT_EQ(Count(*db_, "SELECT n FROM counter"), kThreads * kUnits);
 }
 
-TEST_F(CommitGroupTest, AUnitThatLosesAKeyRaceFindsTheWinnerOnceItReturns) {
+TEST_P(CommitGroupRoadTest, AUnitThatLosesAKeyRaceFindsTheWinnerOnceItReturns) {
   // Racers for one key: the loser meets the winner's row as a unique
   // violation, possibly while both are in one group and the row is not yet
   // committed. When its abandoned unit returns, a reader must see the row.
@@ -132,19 +156,24 @@ TEST_F(CommitGroupTest, AUnitThatLosesAKeyRaceFindsTheWinnerOnceItReturns) {
   std::atomic<int> missing{0}, won{0};
   for (int k = 0; k < kKeys; ++k) {
     std::string key = "race-" + std::to_string(k);
-    std::latch start(kThreads);
+    // A unit holds the writer while the racers queue, so that they all run
+    // in the next group, and the winner's row is uncommitted when the losers
+    // meet it.
+    auto hold = db_->Begin(TxMode::kWrite);
+    std::latch start(kThreads + 1);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
       threads.emplace_back([&, t] {
         start.arrive_and_wait();
         try {
-          auto tx = db_->Begin(TxMode::kWrite);
-          // Some work first, so that the racers queue behind each other.
-          for (int i = 0; i < 100; ++i)
-            tx->Exec("INSERT INTO units (id) VALUES ($1)",
-                     {key + "/" + std::to_string(t) + "/" + std::to_string(i)});
-          tx->Exec("INSERT INTO units (id) VALUES ($1)", {std::string_view(key)});
-          tx->Commit();
+          Write(*db_, [&](Transaction& tx) {
+            // Some work first, so that the racers queue behind each other.
+            for (int i = 0; i < 100; ++i)
+              tx.Exec("INSERT INTO units (id) VALUES ($1)",
+                      {key + "/" + std::to_string(t) + "/" + std::to_string(i)});
+            tx.Exec("INSERT INTO units (id) VALUES ($1)", {std::string_view(key)});
+            return true;
+          });
           ++won;
           return;
         } catch (const DbError& e) {
@@ -153,39 +182,103 @@ TEST_F(CommitGroupTest, AUnitThatLosesAKeyRaceFindsTheWinnerOnceItReturns) {
         auto read = db_->Begin(TxMode::kRead);
         if (!read->Query("SELECT 1 FROM units WHERE id = $1", {std::string_view(key)})->Next()) ++missing;
       });
+    start.arrive_and_wait();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    hold->Commit();
     for (auto& t : threads) t.join();
   }
   EXPECT_EQ(missing.load(), 0);
   EXPECT_EQ(won.load(), kKeys);
 }
 
-TEST_F(CommitGroupTest, TwoProcessesWritingOneFileEachKeepEverything) {
+TEST_P(CommitGroupRoadTest, TwoProcessesWritingOneFileEachKeepEverything) {
   // Each Database groups its own writers; two of them meet at SQLite's lock,
   // as ecomd and a command-line run do.
   auto other = Reopen();
   constexpr int kThreads = 6, kUnits = 40;
   OnThreads(kThreads, kUnits, [&](int t, int i) {
-    auto tx = (t % 2 ? *other : *db_).Begin(TxMode::kWrite);
-    Unit(*tx, std::to_string(t) + "-" + std::to_string(i));
-    tx->Commit();
+    Write(t % 2 ? *other : *db_, [&](Transaction& tx) {
+      Unit(tx, std::to_string(t) + "-" + std::to_string(i));
+      return true;
+    });
   });
   EXPECT_EQ(Count(*other, "SELECT COUNT(*) FROM units"), kThreads * kUnits);
   EXPECT_EQ(Count(*db_, "SELECT n FROM counter"), kThreads * kUnits);
 }
 
-TEST_F(CommitGroupTest, TheLogIsCopiedBackSoItDoesNotGrowWithoutBound) {
+TEST_P(CommitGroupRoadTest, TheLogIsCopiedBackSoItDoesNotGrowWithoutBound) {
   // Over a few thousand units the log would pass 1,000 pages many times;
   // checkpoints keep starting it afresh.
   std::string payload(3000, 'x');
   OnThreads(4, 500, [&](int t, int i) {
-    auto tx = db_->Begin(TxMode::kWrite);
-    tx->Exec("INSERT INTO units (id) VALUES ($1)", {std::to_string(t) + "-" + std::to_string(i) + payload});
-    tx->Commit();
+    Write(*db_, [&](Transaction& tx) {
+      tx.Exec("INSERT INTO units (id) VALUES ($1)", {std::to_string(t) + "-" + std::to_string(i) + payload});
+      return true;
+    });
   });
   auto log = std::filesystem::file_size(dir_.path() / "groups.db-wal");
   // 2,000 rows of 3 KB are about 6 MB written; the log stays near 1,000 pages.
   EXPECT_LT(log, 3u * 1000 * 4096 + 1000000) << "the log is " << log << " bytes";
   EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM units"), 2000);
+}
+
+TEST_F(CommitGroupTest, BorrowedUnitsAndWrittenFunctionsShareGroups) {
+  // The writer thread lends the connection to borrowers in turn between the
+  // functions it runs itself.
+  constexpr int kThreads = 12, kUnits = 50;
+  OnThreads(kThreads, kUnits, [&](int t, int i) {
+    std::string id = std::to_string(t) + "-" + std::to_string(i);
+    if (t % 2) {
+      auto tx = db_->Begin(TxMode::kWrite);
+      Unit(*tx, id);
+      tx->Commit();
+    } else {
+      db_->Write([&](Transaction& tx) {
+        Unit(tx, id);
+        return true;
+      });
+    }
+  });
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM units"), kThreads * kUnits);
+  EXPECT_EQ(Count(*db_, "SELECT n FROM counter"), kThreads * kUnits);
+}
+
+TEST_F(CommitGroupTest, WhatAFunctionThrowsReachesItsCallerAndDropsOnlyItsWork) {
+  constexpr int kThreads = 10, kUnits = 40;
+  std::atomic<int> caught{0};
+  OnThreads(kThreads, kUnits, [&](int t, int i) {
+    try {
+      db_->Write([&](Transaction& tx) {
+        Unit(tx, std::to_string(t) + "-" + std::to_string(i));
+        if (i % 4 == 0) throw std::runtime_error("declined");
+        return true;
+      });
+    } catch (const std::runtime_error& e) {
+      if (std::string(e.what()) == "declined") ++caught;
+    }
+  });
+  EXPECT_EQ(caught.load(), kThreads * kUnits / 4);
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM units"), kThreads * kUnits * 3 / 4);
+  EXPECT_EQ(Count(*db_, "SELECT n FROM counter"), kThreads * kUnits * 3 / 4);
+}
+
+TEST_F(CommitGroupTest, AWriteInsideAWriteIsRefusedNotWaitedFor) {
+  // The inner write would queue behind the unit that started it.
+  std::optional<DbError::Kind> refused;
+  db_->Write([&](Transaction& tx) {
+    Unit(tx, "outer");
+    try {
+      db_->Write([&](Transaction& inner) {
+        Unit(inner, "inner");
+        return true;
+      });
+    } catch (const DbError& e) {
+      refused = e.kind();
+    }
+    return true;
+  });
+  EXPECT_EQ(refused, DbError::Kind::kOther);
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM units"), 1);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -132,6 +133,17 @@ class Database {
  public:
   virtual ~Database() = default;
   virtual std::unique_ptr<Transaction> Begin(TxMode mode) = 0;
+  // Runs `work` as one unit of work in a write transaction: if it returns
+  // true its changes are kept, and Write returns once they are durable; if
+  // it returns false or throws they are dropped, and what it threw is
+  // rethrown. Throws DbError if the store could not keep them. `work` must
+  // not commit, nor start another write. SQLite runs it on its writer
+  // thread, back to back with other units (see docs/architecture.md); the
+  // default runs it here on a transaction from Begin().
+  virtual void Write(const std::function<bool(Transaction&)>& work) {
+    auto tx = Begin(TxMode::kWrite);
+    if (work(*tx)) tx->Commit();
+  }
   virtual Dialect dialect() const = 0;
   // Where it points, with any password removed; safe to log.
   virtual std::string description() const = 0;
@@ -162,10 +174,12 @@ template <typename Work>
 auto InWriteTransaction(Database& db, Work&& work) -> decltype(work(std::declval<Transaction&>())) {
   for (int attempt = 0;; ++attempt) {
     try {
-      auto tx = db.Begin(TxMode::kWrite);
-      auto result = work(*tx);
-      if (result.ok()) tx->Commit();
-      return result;
+      std::optional<decltype(work(std::declval<Transaction&>()))> result;
+      db.Write([&](Transaction& tx) {
+        result.emplace(work(tx));
+        return result->ok();
+      });
+      return std::move(*result);
     } catch (const DbError& e) {
       if (e.kind() != DbError::Kind::kBusy || attempt >= 4) throw;
     }

@@ -6,6 +6,7 @@
 #include "store/insert_sql.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -13,14 +14,18 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -208,105 +213,339 @@ class SqliteRows final : public Rows {
   bool done_ = false;
 };
 
-// Group commit. This process's write transactions take turns on one writer
-// connection. The first opens the group's transaction (BEGIN IMMEDIATE);
-// when it commits while others are queued, it hands the still-open
-// transaction on instead of committing, and each later unit of work runs
-// under its own savepoint, so abandoning one rolls back only its own
-// changes. The unit that finds nobody queued (or the group full or old
-// enough) commits, which writes the group to the log, and passes the turn
-// on at once; only then does it flush the log to disk, while the next group
-// already runs. No member's Commit() returns before a flush that began after
-// its group's COMMIT has finished. Alone, a writer commits at once, as
-// without groups.
+// Set while a thread runs a unit of work's function.
+thread_local bool t_in_unit = false;
+
+// Group commit. This process's writes run on one writer connection, driven
+// by one writer thread, in the order they arrive. A unit of work is either
+// a function the writer thread runs (Database::Write) or a caller that
+// borrows the connection for its turn (Begin(kWrite)). The first unit of a
+// group opens its transaction (BEGIN IMMEDIATE); each later one runs under
+// its own savepoint, so dropping it rolls back only its own changes. The
+// writer keeps adding units while more are queued, up to 64 or 5 ms, then
+// commits the group, which writes it to the log, and starts on the next at
+// once. A flusher thread flushes the log to disk meanwhile and only then
+// answers the group's members: no unit is told its work is kept before a
+// flush that began after its group's COMMIT has finished. A writer alone
+// commits and flushes at once, as without groups.
+//
+// Running units back to back on one thread is the point: a turn passed
+// between request threads costs a wake-up and a cold cache per unit, and
+// the turn sits idle until the woken thread is scheduled.
 //
 // The writer connection runs with synchronous=NORMAL, so SQLite's COMMIT
 // does not flush; the flush here is what makes a commit durable (with
 // synchronous_full off, there is none). Log frames are written in order and
-// a flush covers the whole file, so a flush that finishes for one group
-// makes every earlier one durable too.
+// a flush covers the whole file, so one flush makes every group committed
+// before it began durable.
 class CommitGroups {
  public:
   using Opener = std::function<std::unique_ptr<Connection>()>;
+  using Work = std::function<bool(Transaction&)>;
+
+  // A unit of work, from the moment it queues until it is settled: kept and
+  // durable, dropped, or lost with its group.
+  struct Unit {
+    const Work* work = nullptr;     // the work to run; null for a borrower
+    bool here = false;              // runs in its caller's thread, as a group of its own
+    Connection* conn = nullptr;     // lent to a borrower for its turn
+    bool in_savepoint = false;      // a later member of an open group
+    bool keep = false;              // the unit asked for its changes to be kept
+    std::exception_ptr thrown;      // what the work, or opening its turn, threw
+    std::optional<DbError> lost;    // kept changes the store then lost
+    std::binary_semaphore turn{0};     // a borrower's turn has come, or cannot
+    std::binary_semaphore returned{0};  // a borrower is done with its turn
+    std::binary_semaphore settled{0};
+  };
+
   CommitGroups(std::string path, Opener open, const DatabaseOptions& options)
       : path_(std::move(path)), open_(std::move(open)), timeout_(options.busy_timeout_ms),
-        flush_(options.synchronous_full) {}
+        flush_(options.synchronous_full) {
+    writer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "sqlite-writer");
+      WriterLoop();
+    });
+    if (flush_)
+      flusher_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "sqlite-flusher");
+        FlusherLoop();
+      });
+  }
 
   ~CommitGroups() {
+    {
+      std::lock_guard lock(mu_);
+      stop_writer_ = true;
+    }
+    work_cv_.notify_one();
+    writer_.join();  // runs what is queued first
+    {
+      std::lock_guard lock(mu_);
+      stop_flusher_ = true;
+    }
+    flush_cv_.notify_one();
+    if (flusher_.joinable()) flusher_.join();
+    conn_.reset();
     if (log_fd_ >= 0) ::close(log_fd_);
   }
 
-  struct Turn {
-    Connection* conn;
-    bool in_savepoint;  // a later member of an open group
-  };
-
-  // Waits for this thread's turn and opens its unit of work.
-  Turn Enter() {
-    std::unique_lock lock(mu_);
-    if (broken_) throw DbError(DbError::Kind::kUnavailable, *broken_);
-    ++waiting_;
-    bool mine = turn_cv_.wait_for(lock, timeout_, [&] { return !busy_; });
-    --waiting_;
-    if (!mine) throw DbError(DbError::Kind::kBusy, "timed out waiting for this process's other writers");
-    busy_ = true;
-    bool joining = group_open_;
-    lock.unlock();
-    bool begun = false;
-    try {
-      if (!conn_) OpenWriter();
-      conn_->Step(joining ? "SAVEPOINT ecom_unit" : "BEGIN IMMEDIATE");
-      begun = true;
-      if (flush_ && log_fd_ < 0) OpenLog();  // the log exists once a transaction has begun
-    } catch (...) {
-      if (begun) Abandon(joining);
-      else Leave(/*joined=*/false);
-      throw;
+  // Runs `work` as one unit of work and returns once it is settled;
+  // rethrows what it threw, or the error that lost it.
+  void Run(const Work& work) {
+    Unit unit;
+    unit.work = &work;
+    if (Submit(unit)) {
+      std::vector<Unit*> members;
+      if (Open(unit, members)) Close(unit, Execute(unit), members);
+      Finish(members);
+    } else {
+      Await(unit, unit.settled);
     }
-    if (!joining) {
-      lock.lock();
-      group_open_ = true;
-      ++group_;
-      members_ = 0;
-      started_ = std::chrono::steady_clock::now();
-    }
-    return {conn_.get(), joining};
+    if (unit.thrown) std::rethrow_exception(unit.thrown);
+    if (unit.lost) throw *unit.lost;
   }
 
-  // The unit's work stays in the group (its savepoint released): ends the
-  // turn and returns once the group is durable, or throws what lost it.
-  void Join() { Leave(/*joined=*/true); }
+  // Waits for a borrower's turn; the writer connection is then the caller's
+  // until it calls Return().
+  std::unique_ptr<Unit> Borrow() {
+    auto unit = std::make_unique<Unit>();
+    if (Submit(*unit)) {
+      unit->here = true;
+      std::vector<Unit*> members;
+      if (!Open(*unit, members)) {
+        Finish(members);
+        std::rethrow_exception(unit->thrown);
+      }
+      return unit;
+    }
+    Await(*unit, unit->turn);
+    if (unit->thrown) std::rethrow_exception(unit->thrown);
+    return unit;
+  }
 
-  // The unit's work is dropped: rolls back its savepoint (or, for the unit
-  // that opened the group, alone in it so far, the whole transaction).
-  //
-  // A unit inside a group saw the earlier members' uncommitted work (a read,
-  // or a unique key they took), and its caller may act on that next, on
-  // another connection: so it too returns only once the group is settled.
-  void Abandon(bool in_savepoint) noexcept {
-    if (conn_ && sqlite3_get_autocommit(conn_->handle()) == 0) {
-      bool undone = in_savepoint ? conn_->TryStep("ROLLBACK TO ecom_unit") == SQLITE_OK &&
-                                       conn_->TryStep("RELEASE ecom_unit") == SQLITE_OK
-                                 : conn_->TryStep("ROLLBACK") == SQLITE_OK;
-      if (!undone) conn_.reset();
+  // Ends a borrower's turn, keeping its changes or dropping them, and waits
+  // for its group to settle. Kept changes that were lost throw; dropped ones
+  // never do.
+  void Return(Unit& unit, bool keep) {
+    if (unit.here) {
+      std::vector<Unit*> members;
+      Close(unit, keep, members);
+      Finish(members);
+    } else {
+      unit.keep = keep;
+      unit.returned.release();
+      unit.settled.acquire();
     }
-    try {
-      Leave(/*joined=*/in_savepoint);
-    } catch (const DbError&) {
-      // The group was lost; this unit's work was dropped anyway.
-    }
+    if (!keep) return;
+    if (unit.thrown) std::rethrow_exception(unit.thrown);
+    if (unit.lost) throw *unit.lost;
   }
 
  private:
-  static constexpr int kMaxMembers = 64;
+  static constexpr std::size_t kMaxMembers = 64;
   static constexpr std::chrono::milliseconds kMaxAge{5};
   static constexpr int kCheckpointPages = 1000;  // SQLite's own default
 
-  struct Failure {
-    DbError::Kind kind;
-    std::string message;
-    int waiters;
-  };
+  // Queues `unit` for the writer thread, or, when the writer connection is
+  // free and nobody queues for it, gives it to the caller: returns true
+  // then, and the caller runs its unit as a group of its own, with no
+  // thread to wake.
+  bool Submit(Unit& unit) {
+    // A write inside a write would wait for itself.
+    if (t_in_unit)
+      throw DbError(DbError::Kind::kOther, "a write was started inside another write's unit of work");
+    std::lock_guard lock(mu_);
+    if (broken_) throw DbError(DbError::Kind::kUnavailable, *broken_);
+    if (!writing_ && queue_.empty()) {
+      writing_ = true;
+      return true;
+    }
+    queue_.push_back(&unit);
+    if (writer_idle_) work_cv_.notify_one();
+    return false;
+  }
+
+  // Waits for `signal`. A unit still queued after the busy timeout leaves
+  // the queue and fails as busy; one already under way is waited for.
+  void Await(Unit& unit, std::binary_semaphore& signal) {
+    if (signal.try_acquire_for(timeout_)) return;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = std::find(queue_.begin(), queue_.end(), &unit); it != queue_.end()) {
+        queue_.erase(it);
+        throw DbError(DbError::Kind::kBusy, "timed out waiting for this process's other writers");
+      }
+    }
+    signal.acquire();
+  }
+
+  void WriterLoop() {
+    std::vector<Unit*> members;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      writer_idle_ = true;
+      work_cv_.wait(lock, [&] { return stop_writer_ || (!writing_ && !queue_.empty()); });
+      writer_idle_ = false;
+      if (queue_.empty()) return;
+      writing_ = true;
+      RunGroup(lock, members);
+      writing_ = false;
+    }
+  }
+
+  // Under mu_, with units queued: runs one group and commits it.
+  void RunGroup(std::unique_lock<std::mutex>& lock, std::vector<Unit*>& members) {
+    auto started = std::chrono::steady_clock::now();
+    while (!queue_.empty()) {
+      if (!members.empty() &&
+          (members.size() >= kMaxMembers || std::chrono::steady_clock::now() - started >= kMaxAge))
+        break;
+      Unit* unit = queue_.front();
+      queue_.pop_front();
+      if (broken_) {
+        unit->thrown = std::make_exception_ptr(DbError(DbError::Kind::kUnavailable, *broken_));
+        Refuse(*unit);
+        continue;
+      }
+      lock.unlock();
+      if (members.empty()) started = std::chrono::steady_clock::now();
+      if (Open(*unit, members)) Close(*unit, unit->work ? Execute(*unit) : Lend(*unit), members);
+      lock.lock();
+    }
+    if (members.empty()) return;
+    lock.unlock();
+    Commit(members, /*here=*/false);
+    lock.lock();
+  }
+
+  // Opens a unit: the group's transaction for the first member, a
+  // savepoint for a later one. On failure the unit is refused, and the
+  // caller must not go on with it.
+  bool Open(Unit& unit, std::vector<Unit*>& members);
+  // Runs a unit's work; true if it asks to keep its changes.
+  bool Execute(Unit& unit);
+  // Lends the connection to a borrower until it returns it.
+  bool Lend(Unit& unit) {
+    unit.turn.release();
+    unit.returned.acquire();
+    return unit.keep;
+  }
+  // Keeps a unit's changes in the group or rolls back only its own; a unit
+  // that saw a group joins its members, one alone is settled.
+  void Close(Unit& unit, bool keep, std::vector<Unit*>& members);
+  // Rolls back a unit's changes: its savepoint, or the transaction it opened.
+  void Undo(const Unit& unit);
+  static DbError GroupLost() {
+    return DbError(DbError::Kind::kBusy, "rolled back with its commit group after another unit failed");
+  }
+
+  // The end of a caller's own group: commits it if any of it was kept,
+  // and gives up the writer connection.
+  void Finish(std::vector<Unit*>& members) {
+    if (!members.empty()) Commit(members, /*here=*/true);
+    else GiveBack();
+  }
+
+  // Ends a caller's hold on the writer connection; the writer thread takes
+  // over whatever queued meanwhile.
+  void GiveBack() {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!queue_.empty() && writer_idle_) work_cv_.notify_one();
+  }
+
+  // Commits the open group. The writer thread passes its members to the
+  // flusher and goes on; a caller running its own group (`here`) gives the
+  // connection back and flushes in its own thread.
+  void Commit(std::vector<Unit*>& members, bool here) {
+    try {
+      conn_->Step("COMMIT");
+    } catch (const DbError& e) {
+      if (!GroupGone() && conn_->TryStep("ROLLBACK") != SQLITE_OK) conn_.reset();
+      if (here) GiveBack();
+      Lose(members, e);
+      return;
+    }
+    if (here) {
+      if (checkpoint_due_) Checkpoint();
+      int fd = log_fd_;
+      GiveBack();
+      if (flush_) FlushAndSettle(fd, members);
+      else for (Unit* member : members) Settle(*member);
+      members.clear();
+      return;
+    }
+    if (!flush_) {
+      for (Unit* member : members) Settle(*member);
+    } else {
+      {
+        std::lock_guard lock(mu_);
+        flushing_.insert(flushing_.end(), members.begin(), members.end());
+      }
+      flush_cv_.notify_one();
+    }
+    members.clear();
+    if (checkpoint_due_) Checkpoint();
+  }
+
+  // Flushes the log and answers `members`.
+  void FlushAndSettle(int fd, const std::vector<Unit*>& members) {
+    std::optional<DbError> lost;
+    if (::fdatasync(fd) != 0) {
+      int err = errno;
+      std::lock_guard failed(mu_);
+      // After a failed flush the kernel may have dropped the pages it could
+      // not write, and a later flush can succeed without them: nothing
+      // written since can be vouched for. Refuse further writes until a
+      // restart recovers the store from what is on disk.
+      if (!broken_)
+        broken_ = "cannot flush the SQLite log " + path_ + "-wal: " + std::strerror(err) +
+                  "; restart to recover the store";
+      lost.emplace(DbError::Kind::kUnavailable, *broken_);
+    }
+    for (Unit* member : members) {
+      if (lost && member->keep && !member->thrown) member->lost = lost;
+      Settle(*member);
+    }
+  }
+
+  // Flushes the log for every group the writer thread committed so far,
+  // then answers their members.
+  void FlusherLoop() {
+    std::vector<Unit*> batch;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      flush_cv_.wait(lock, [&] { return stop_flusher_ || !flushing_.empty(); });
+      if (flushing_.empty()) return;
+      batch.swap(flushing_);
+      int fd = log_fd_;
+      lock.unlock();
+      FlushAndSettle(fd, batch);
+      batch.clear();
+      lock.lock();
+    }
+  }
+
+  // The open group is over and none of it was kept: its kept members hear
+  // why (their work was sound, so a retry may succeed), the others get
+  // their own outcome.
+  void Lose(std::vector<Unit*>& members, const DbError& error) {
+    for (Unit* member : members) {
+      if (member->keep && !member->thrown) member->lost = error;
+      Settle(*member);
+    }
+    members.clear();
+  }
+
+  // Last touch of a unit: its owner may be gone the moment this returns.
+  static void Settle(Unit& unit) { unit.settled.release(); }
+  // A unit that never got its turn.
+  static void Refuse(Unit& unit) {
+    if (unit.work) unit.settled.release();
+    else unit.turn.release();
+  }
+
+  bool GroupGone() const { return !conn_ || sqlite3_get_autocommit(conn_->handle()) != 0; }
 
   void OpenWriter() {
     conn_ = open_();
@@ -314,95 +553,10 @@ class CommitGroups {
     sqlite3_wal_hook(conn_->handle(), &CommitGroups::OnLogWritten, this);  // replaces SQLite's own checkpoints
   }
 
-  // Ends the caller's turn: hands the open group on to a queued writer, or
-  // commits it. A `joined` caller then waits for its group to be durable.
-  void Leave(bool joined) {
-    std::unique_lock lock(mu_);
-    std::uint64_t group = group_;
-    if (joined) ++members_;
-    if (group_open_ && (!conn_ || sqlite3_get_autocommit(conn_->handle()) != 0)) {
-      // A unit's error made SQLite roll the whole transaction back (an I/O
-      // error, a full disk): the group is lost, and no member has been told
-      // it is done. Their work was sound, so they may retry.
-      Lost(group, DbError(DbError::Kind::kBusy, "rolled back with its commit group after another unit failed"));
-    } else if (group_open_ && (waiting_ == 0 || members_ >= kMaxMembers ||
-                               std::chrono::steady_clock::now() - started_ >= kMaxAge)) {
-      lock.unlock();
-      std::optional<DbError> error;
-      try {
-        conn_->Step("COMMIT");
-        if (checkpoint_due_) Checkpoint();
-      } catch (const DbError& e) {
-        error = e;
-        if (conn_ && sqlite3_get_autocommit(conn_->handle()) == 0 &&
-            conn_->TryStep("ROLLBACK") != SQLITE_OK)
-          conn_.reset();
-      }
-      lock.lock();
-      if (error) {
-        Lost(group, *error);
-      } else {
-        group_open_ = false;
-        busy_ = false;
-        turn_cv_.notify_one();
-        Flush(lock, group);
-        if (!joined) return;
-        return AwaitDurable(lock, group);
-      }
-    }
-    busy_ = false;
-    turn_cv_.notify_one();
-    if (joined) AwaitDurable(lock, group);
-  }
-
-  // Under mu_, the turn already passed on: makes `group` durable. The flush
-  // runs without the lock, beside the next group's work.
-  void Flush(std::unique_lock<std::mutex>& lock, std::uint64_t group) {
-    if (!flush_) {
-      durable_ = std::max(durable_, group);
-      durable_cv_.notify_all();
-      return;
-    }
-    bool covered = durable_ >= group;  // a later group's flush finished first
-    int fd = log_fd_;
-    lock.unlock();
-    int err = covered || ::fdatasync(fd) == 0 ? 0 : errno;
-    lock.lock();
-    if (err == 0) {
-      durable_ = std::max(durable_, group);
-    } else if (!broken_) {
-      // After a failed flush the kernel may have dropped the pages it could
-      // not write, and a later flush can succeed without them: nothing
-      // written since can be vouched for. Refuse further writes until a
-      // restart recovers the store from what is on disk.
-      broken_ = "cannot flush the SQLite log " + path_ + "-wal: " + std::strerror(err) +
-                "; restart to recover the store";
-    }
-    durable_cv_.notify_all();
-  }
-
-  void AwaitDurable(std::unique_lock<std::mutex>& lock, std::uint64_t group) {
-    durable_cv_.wait(lock, [&] { return durable_ >= group || failures_.count(group) || broken_; });
-    if (auto it = failures_.find(group); it != failures_.end()) {
-      DbError error(it->second.kind, it->second.message);
-      if (--it->second.waiters == 0) failures_.erase(it);
-      throw error;
-    }
-    if (durable_ < group) throw DbError(DbError::Kind::kUnavailable, *broken_);
-  }
-
-  // Under mu_: the open group is over and none of it was kept.
-  void Lost(std::uint64_t group, const DbError& error) {
-    group_open_ = false;
-    if (members_ > 0) failures_.emplace(group, Failure{error.kind(), error.what(), members_});
-    durable_cv_.notify_all();
-  }
-
-  // Copies the log into the database file before the next group begins,
-  // so that group can start the log afresh, as SQLite's automatic
-  // checkpoint would (it needs the whole log copied when its transaction
-  // begins). Passive: it never waits for readers; what they still need is
-  // copied next time.
+  // Copies the log into the database file after a commit, so the next
+  // group can start the log afresh, as SQLite's automatic checkpoint would
+  // (it needs the whole log copied when its transaction begins). Passive:
+  // it never waits for readers; what they still need is copied next time.
   void Checkpoint() {
     checkpoint_due_ = false;
     sqlite3_wal_checkpoint_v2(conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
@@ -435,23 +589,22 @@ class CommitGroups {
   Opener open_;
   std::chrono::milliseconds timeout_;
   bool flush_;
-  std::unique_ptr<Connection> conn_;  // used only by the thread whose turn it is
-  int log_fd_ = -1;                   // the log, opened by the first committer
+  std::unique_ptr<Connection> conn_;  // used by the thread that holds it (writing_)
+  int log_fd_ = -1;                   // the log, opened with the first transaction
   bool checkpoint_due_ = false;       // the log has grown past kCheckpointPages
 
   std::mutex mu_;
-  std::condition_variable turn_cv_;
-  std::condition_variable durable_cv_;
-  bool busy_ = false;        // a thread has its turn
-  int waiting_ = 0;          // threads queued for a turn
-  bool group_open_ = false;  // the writer connection is inside the group's transaction
-  std::uint64_t group_ = 0;  // the latest group opened
-  std::uint64_t durable_ = 0;  // every group up to this one that was not lost is on disk
-  int members_ = 0;            // units joined to the open group
-  std::chrono::steady_clock::time_point started_;
-  std::map<std::uint64_t, Failure> failures_;  // lost groups with members still to hear of it
-  std::optional<std::string> broken_;          // set when a flush failed
-
+  std::condition_variable work_cv_;
+  std::condition_variable flush_cv_;
+  std::deque<Unit*> queue_;                // units waiting for the writer
+  std::vector<Unit*> flushing_;            // committed units waiting for a flush
+  bool writing_ = false;                   // a thread holds the writer connection
+  bool writer_idle_ = false;               // the writer thread waits for work
+  bool stop_writer_ = false;
+  bool stop_flusher_ = false;
+  std::optional<std::string> broken_;      // set when a flush failed
+  std::thread writer_;
+  std::thread flusher_;
 };
 
 class SqliteDatabase;
@@ -460,19 +613,20 @@ class SqliteTransaction final : public Transaction {
  public:
   // A reader on a pooled connection.
   SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> conn);
-  // A writer's unit of work in a commit group.
-  SqliteTransaction(CommitGroups* groups, CommitGroups::Turn turn)
-      : groups_(groups), conn_(turn.conn), in_savepoint_(turn.in_savepoint) {}
+  // A borrower's turn on the writer connection.
+  SqliteTransaction(CommitGroups* groups, std::unique_ptr<CommitGroups::Unit> unit)
+      : groups_(groups), unit_(std::move(unit)), conn_(unit_->conn) {}
+  // A unit of work the writer thread runs: it commits the unit itself.
+  explicit SqliteTransaction(Connection* writer) : conn_(writer), open_(false) {}
   ~SqliteTransaction() override;
 
   void Commit() override {
-    if (groups_) {
-      // If RELEASE fails the unit is still open, and the destructor abandons it.
-      if (in_savepoint_) conn_->Step("RELEASE ecom_unit");
+    if (unit_) {
       open_ = false;
-      groups_->Join();
+      groups_->Return(*unit_, /*keep=*/true);
       return;
     }
+    if (!pooled_) throw DbError(DbError::Kind::kOther, "a unit of work run by Database::Write is committed by it");
     conn_->Step("COMMIT");
     open_ = false;
   }
@@ -516,11 +670,11 @@ class SqliteTransaction final : public Transaction {
     return rows;
   }
 
-  SqliteDatabase* owner_ = nullptr;       // a reader's pool
-  std::unique_ptr<Connection> pooled_;    // a reader's connection
-  CommitGroups* groups_ = nullptr;        // a writer's commit groups
+  SqliteDatabase* owner_ = nullptr;           // a reader's pool
+  std::unique_ptr<Connection> pooled_;        // a reader's connection
+  CommitGroups* groups_ = nullptr;            // a borrower's commit groups
+  std::unique_ptr<CommitGroups::Unit> unit_;  // a borrower's turn
   Connection* conn_;
-  bool in_savepoint_ = false;
   bool open_ = true;
 };
 
@@ -535,14 +689,15 @@ class SqliteDatabase final : public Database {
         groups_(path_, [this] { return std::make_unique<Connection>(path_, options_); }, options_) {}
 
   // Readers take a pooled connection each. Writers of this process queue
-  // for the one writer connection (see CommitGroups): a waiting writer wakes
-  // the moment the last one is done, where SQLite's busy handler would sleep
-  // and poll, and never sits on a connection readers need. Other processes
-  // meet this one at SQLite's own lock and its busy timeout.
+  // for the one writer connection (see CommitGroups), where SQLite's busy
+  // handler would sleep and poll, and never sit on a connection readers
+  // need. Other processes meet this one at SQLite's own lock and its busy
+  // timeout.
   std::unique_ptr<Transaction> Begin(TxMode mode) override {
-    if (mode == TxMode::kWrite) return std::make_unique<SqliteTransaction>(&groups_, groups_.Enter());
+    if (mode == TxMode::kWrite) return std::make_unique<SqliteTransaction>(&groups_, groups_.Borrow());
     return std::make_unique<SqliteTransaction>(this, pool_.Acquire());
   }
+  void Write(const std::function<bool(Transaction&)>& work) override { groups_.Run(work); }
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string description() const override { return "sqlite://" + path_; }
   std::unique_ptr<void, void (*)(void*)> LockForMigration() override {
@@ -580,10 +735,11 @@ SqliteTransaction::SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Conn
 }
 
 SqliteTransaction::~SqliteTransaction() {
-  if (groups_) {
-    if (open_) groups_->Abandon(in_savepoint_);
+  if (unit_) {
+    if (open_) groups_->Return(*unit_, /*keep=*/false);
     return;
   }
+  if (!owner_) return;  // a unit of work the writer thread settles
   // A reader done with, or one whose COMMIT failed: roll back. If even that
   // fails the connection is in an unknown state, so drop it.
   if (open_ && sqlite3_get_autocommit(conn_->handle()) == 0 &&
@@ -591,6 +747,73 @@ SqliteTransaction::~SqliteTransaction() {
     pooled_.reset();
   }
   owner_->Release(std::move(pooled_));
+}
+
+bool CommitGroups::Open(Unit& unit, std::vector<Unit*>& members) {
+  bool first = members.empty();
+  unit.in_savepoint = !first;
+  bool begun = false;
+  try {
+    if (!conn_) OpenWriter();
+    conn_->Step(first ? "BEGIN IMMEDIATE" : "SAVEPOINT ecom_unit");
+    begun = true;
+    if (flush_ && log_fd_ < 0) OpenLog();  // the log exists once a transaction has begun
+    unit.conn = conn_.get();
+    return true;
+  } catch (...) {
+    unit.thrown = std::current_exception();
+  }
+  if (begun) Undo(unit);
+  Refuse(unit);
+  if (!first && GroupGone()) Lose(members, GroupLost());
+  return false;
+}
+
+bool CommitGroups::Execute(Unit& unit) {
+  SqliteTransaction tx(conn_.get());
+  t_in_unit = true;
+  bool keep = false;
+  try {
+    keep = (*unit.work)(tx);
+  } catch (...) {
+    unit.thrown = std::current_exception();
+  }
+  t_in_unit = false;
+  return keep;
+}
+
+void CommitGroups::Close(Unit& unit, bool keep, std::vector<Unit*>& members) {
+  if (!GroupGone()) {
+    if (keep && unit.in_savepoint) {
+      try {
+        conn_->Step("RELEASE ecom_unit");
+      } catch (...) {
+        unit.thrown = std::current_exception();
+        keep = false;
+      }
+    }
+    if (!keep) Undo(unit);
+  }
+  unit.keep = keep;
+  if (!unit.in_savepoint && !keep) {
+    Settle(unit);  // alone in its transaction, it saw no one else's changes
+    return;
+  }
+  // A member, kept or dropped: it may have seen earlier members' changes
+  // and act on them next on another connection, so it too is answered once
+  // the group is settled.
+  members.push_back(&unit);
+  // A unit's error made SQLite roll the whole transaction back (an I/O
+  // error, a full disk): no member has been told it is done.
+  if (GroupGone()) Lose(members, GroupLost());
+}
+
+void CommitGroups::Undo(const Unit& unit) {
+  if (GroupGone()) return;
+  bool undone = unit.in_savepoint ? conn_->TryStep("ROLLBACK TO ecom_unit") == SQLITE_OK &&
+                                        conn_->TryStep("RELEASE ecom_unit") == SQLITE_OK
+                                  : conn_->TryStep("ROLLBACK") == SQLITE_OK;
+  if (!undone) conn_.reset();  // in an unknown state: close it, which rolls back
 }
 
 }  // namespace
