@@ -125,6 +125,7 @@ struct DatabaseOptions {
   int pool_size = 8;                 // connections kept per process
   int busy_timeout_ms = 30000;       // SQLite: how long a writer waits for the lock
   bool synchronous_full = true;      // SQLite: fsync each commit (power-loss safe)
+  int checkpoint_pages = 10000;      // SQLite: log size that triggers copying it back
 };
 
 // A database: a pool of connections to one store. Thread-safe; Begin() blocks

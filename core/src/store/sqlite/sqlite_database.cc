@@ -260,7 +260,7 @@ class CommitGroups {
 
   CommitGroups(std::string path, Opener open, const DatabaseOptions& options)
       : path_(std::move(path)), open_(std::move(open)), timeout_(options.busy_timeout_ms),
-        flush_(options.synchronous_full) {
+        flush_(options.synchronous_full), checkpoint_pages_(options.checkpoint_pages) {
     writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "sqlite-writer");
       WriterLoop();
@@ -344,7 +344,6 @@ class CommitGroups {
  private:
   static constexpr std::size_t kMaxMembers = 64;
   static constexpr std::chrono::milliseconds kMaxAge{5};
-  static constexpr int kCheckpointPages = 1000;  // SQLite's own default
 
   // Queues `unit` for the writer thread, or, when the writer connection is
   // free and nobody queues for it, gives it to the caller: returns true
@@ -384,7 +383,7 @@ class CommitGroups {
     std::unique_lock lock(mu_);
     for (;;) {
       writer_idle_ = true;
-      work_cv_.wait(lock, [&] { return stop_writer_ || (!writing_ && !queue_.empty()); });
+      work_cv_.wait(lock, [&] { return !writing_ && (stop_writer_ || !queue_.empty()); });
       writer_idle_ = false;
       if (queue_.empty()) return;
       writing_ = true;
@@ -451,7 +450,7 @@ class CommitGroups {
   void GiveBack() {
     std::lock_guard lock(mu_);
     writing_ = false;
-    if (!queue_.empty() && writer_idle_) work_cv_.notify_one();
+    if (writer_idle_ && (!queue_.empty() || stop_writer_)) work_cv_.notify_one();
   }
 
   // Commits the open group. The writer thread passes its members to the
@@ -553,10 +552,13 @@ class CommitGroups {
     sqlite3_wal_hook(conn_->handle(), &CommitGroups::OnLogWritten, this);  // replaces SQLite's own checkpoints
   }
 
-  // Copies the log into the database file after a commit, so the next
-  // group can start the log afresh, as SQLite's automatic checkpoint would
-  // (it needs the whole log copied when its transaction begins). Passive:
-  // it never waits for readers; what they still need is copied next time.
+  // Copies the log into the database file after a commit once it has
+  // grown past checkpoint_pages, so the next group can start the log
+  // afresh, as SQLite's automatic checkpoint would (it needs the whole log
+  // copied when its transaction begins). Passive: it never waits for
+  // readers; what they still need is copied next time. The default, ten
+  // times SQLite's, copies a page that many groups changed once, and
+  // flushes the database file a tenth as often.
   void Checkpoint() {
     checkpoint_due_ = false;
     sqlite3_wal_checkpoint_v2(conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
@@ -581,7 +583,8 @@ class CommitGroups {
 
   // Called by SQLite in the committing thread with the log's size in pages.
   static int OnLogWritten(void* self, sqlite3*, const char*, int pages) {
-    static_cast<CommitGroups*>(self)->checkpoint_due_ = pages >= kCheckpointPages;
+    auto* groups = static_cast<CommitGroups*>(self);
+    groups->checkpoint_due_ = pages >= groups->checkpoint_pages_;
     return SQLITE_OK;
   }
 
@@ -591,7 +594,8 @@ class CommitGroups {
   bool flush_;
   std::unique_ptr<Connection> conn_;  // used by the thread that holds it (writing_)
   int log_fd_ = -1;                   // the log, opened with the first transaction
-  bool checkpoint_due_ = false;       // the log has grown past kCheckpointPages
+  int checkpoint_pages_;              // the log size that calls for a checkpoint
+  bool checkpoint_due_ = false;       // the log has grown past it
 
   std::mutex mu_;
   std::condition_variable work_cv_;
