@@ -283,8 +283,10 @@ struct OrderService::Impl {
   };
 
   // ApplyCharge's work, in its transaction.
+  // `latest` keeps the payment as an event reported it, for the answer.
   Result<Order> ApplyChargeInTx(Transaction& tx, const std::string& payment_id, const ChargeResult& result,
-                                const Actor& actor, std::optional<std::string>& refund_to_run) {
+                                const Actor& actor, std::optional<std::string>& refund_to_run,
+                                std::optional<Payment>& latest) {
     auto row = ReadPaymentRow(tx, payment_id);
     if (!row) return Error::NotFound("payment_not_found", "no such payment");
     ECOM_ASSIGN_OR_RETURN(Order order, Lock(tx, row->payment.order_id));
@@ -308,7 +310,7 @@ struct OrderService::Impl {
           if (order.status == OrderStatus::kPending) order.status = OrderStatus::kConfirmed;
           ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, payment_failure = NULL"));
           tx.Exec("UPDATE reservations SET expires_at = NULL WHERE order_id = $1", {std::string_view(order.id)});
-          Event(tx, "payment.captured", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
+          Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(LoadPayment(tx, p.id)))}});
           return order;
         }
         if (unpaid) {
@@ -324,12 +326,12 @@ struct OrderService::Impl {
             order.stock_state = "reserved";
             ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, cancel_reason = NULL"));
             Timeline(tx, order.id, "reinstated", {{"payment_id", p.id}}, actor);
-            Event(tx, "payment.captured", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
+            Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(LoadPayment(tx, p.id)))}});
             return order;
           }
           tx.Exec("ROLLBACK TO SAVEPOINT reinstate");
           ECOM_TRY(Save(tx, order, ", active_payment_id = NULL"));
-          Event(tx, "payment.captured", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
+          Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(LoadPayment(tx, p.id)))}});
           ECOM_ASSIGN_OR_RETURN(Refund r, StartRefund(tx, order, p.amount.amount, "captured_after_cancel", kSystem, p.id));
           refund_to_run = r.id;
           return order;
@@ -351,7 +353,7 @@ struct OrderService::Impl {
           order.payment_status = PaymentStatus::kFailed;
           ECOM_TRY(Save(tx, order, ", payment_failure = $7, active_payment_id = NULL",
                         {std::string_view(result.failure_code)}));
-          Event(tx, "payment.failed", order, {{"payment", ToJson(ToPayment(*ReadPaymentRow(tx, p.id)))}});
+          Event(tx, "payment.failed", order, {{"payment", ToJson(latest.emplace(LoadPayment(tx, p.id)))}});
         } else if (order.payment_status == PaymentStatus::kFailed) {
           ECOM_TRY(Save(tx, order, ", payment_failure = $7, active_payment_id = NULL",
                         {std::string_view(result.failure_code)}));
@@ -371,9 +373,10 @@ struct OrderService::Impl {
   }
 
   // Renders and stores the waiting request's answer in `tx`.
-  void Complete(Transaction& tx, Completion& c, const Order& order, const std::string& payment_id) {
+  void Complete(Transaction& tx, Completion& c, const Order& order, const std::string& payment_id,
+                std::optional<Payment>& latest) {
     c.out.order = order;
-    c.out.payment = LoadPayment(tx, payment_id);
+    c.out.payment = latest ? std::move(*latest) : LoadPayment(tx, payment_id);
     auto answer = c.respond(c.out);
     if (answer) store::StoreIdempotentResponse(tx, c.request, *answer, *clock);
     c.stored = answer.has_value();
@@ -390,9 +393,10 @@ struct OrderService::Impl {
     std::optional<std::string> refund_to_run;
     auto order = store::InWriteTransaction(db, [&](Transaction& tx) -> Result<Order> {
       refund_to_run.reset();
-      auto applied = ApplyChargeInTx(tx, payment_id, result, actor, refund_to_run);
+      std::optional<Payment> latest;
+      auto applied = ApplyChargeInTx(tx, payment_id, result, actor, refund_to_run, latest);
       if (completion) completion->stored = false;
-      if (applied && completion && !refund_to_run) Complete(tx, *completion, *applied, payment_id);
+      if (applied && completion && !refund_to_run) Complete(tx, *completion, *applied, payment_id, latest);
       return applied;
     });
     if (completion && !order) completion->stored = false;
