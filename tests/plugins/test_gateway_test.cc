@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <latch>
 #include <set>
 #include <thread>
@@ -95,6 +96,28 @@ void ExpectError(const auto& result, ErrorCode code, const std::string& reason) 
 }
 
 TEST_P(TestGatewayTest, IsNamedTest) { EXPECT_EQ(gateway_.name(), "test"); }
+
+TEST_P(TestGatewayTest, ProcessesStartingTogetherCreateTheTablesInTurn) {
+  // Replicas start at once and each creates the gateway's tables if they are
+  // missing. Two concurrent CREATE ... IF NOT EXISTS on PostgreSQL can fail
+  // ("already exists"), so creating them waits for other processes' schema
+  // work, as migrations do.
+  if (GetParam() != "postgres") GTEST_SKIP() << "SQLite's write lock already serialises schema changes";
+  testing::TestStore fresh(GetParam());
+  auto other = fresh.OpenMigrated(1);
+  auto mine = fresh.OpenMigrated(1);
+  auto schema_work = other->LockForMigration();
+  std::atomic<bool> created{false};
+  std::thread starting([&] {
+    TestGateway gateway(*mine, kSecret, clock_, ids_);
+    created = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(created.load()) << "created the tables while another process changed the schema";
+  schema_work.reset();
+  starting.join();
+  EXPECT_TRUE(created.load());
+}
 
 TEST_P(TestGatewayTest, CapturingTokensCaptureWithTheirCardDetails) {
   struct Case {

@@ -238,20 +238,14 @@ TestGateway::TestGateway(store::Database& db, std::string webhook_secret,
       webhook_secret_(std::move(webhook_secret)),
       clock_(std::move(clock)),
       ids_(std::move(ids)) {
-  // Processes starting together may race to create the tables: on PostgreSQL
-  // the loser of CREATE ... IF NOT EXISTS fails on the catalog's unique index
-  // once the winner commits, and trying again then finds the tables there.
-  for (int attempt = 0;; ++attempt) {
-    try {
-      auto tx = db_.Begin(TxMode::kWrite);
-      for (const char* sql : kSchema) tx->Exec(sql);
-      tx->Commit();
-      return;
-    } catch (const DbError& e) {
-      bool race = e.kind() == DbError::Kind::kUniqueViolation || e.kind() == DbError::Kind::kBusy;
-      if (!race || attempt >= 4) throw;
-    }
-  }
+  // Processes starting together take turns creating the tables, as they do
+  // for migrations. Without the lock, the loser of two concurrent CREATE
+  // ... IF NOT EXISTS on PostgreSQL fails once the winner commits, with
+  // "already exists" or on the catalog's unique index depending on timing.
+  auto lock = db_.LockForMigration();
+  auto tx = db_.Begin(TxMode::kWrite);
+  for (const char* sql : kSchema) tx->Exec(sql);
+  tx->Commit();
 }
 
 std::string TestGateway::name() const { return "test"; }
