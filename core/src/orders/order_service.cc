@@ -399,7 +399,6 @@ struct OrderService::Impl {
       if (applied && completion && !refund_to_run) Complete(tx, *completion, *applied, payment_id, latest);
       return applied;
     });
-    if (completion && !order) completion->stored = false;
     if (order && refund_to_run) {
       auto refunded = RunRefund(*refund_to_run);
       if (!refunded) return std::move(refunded).error();
