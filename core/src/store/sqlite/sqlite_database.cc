@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -23,7 +24,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <semaphore>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -216,6 +216,39 @@ class SqliteRows final : public Rows {
 // Set while a thread runs a unit of work's function.
 thread_local bool t_in_unit = false;
 
+// A one-shot wake-up between two threads, over a POSIX semaphore. Its
+// waiter sleeps in the kernel at once: std::binary_semaphore first spins
+// and calls sched_yield, which with dozens of waiting request threads on
+// two cores took CPU from the writer thread it was waiting for. The owner
+// may destroy it as soon as acquire() returns.
+class Signal {
+ public:
+  Signal() { sem_init(&sem_, 0, 0); }
+  ~Signal() { sem_destroy(&sem_); }
+  Signal(const Signal&) = delete;
+  Signal& operator=(const Signal&) = delete;
+
+  void release() { sem_post(&sem_); }
+  void acquire() {
+    while (sem_wait(&sem_) != 0) {
+    }
+  }
+  // False if not released within `timeout`.
+  bool try_acquire_for(std::chrono::milliseconds timeout) {
+    timespec deadline{};
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    auto ns = deadline.tv_nsec + std::chrono::nanoseconds(timeout).count();
+    deadline.tv_sec += static_cast<time_t>(ns / 1'000'000'000);
+    deadline.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    while (sem_clockwait(&sem_, CLOCK_MONOTONIC, &deadline) != 0)
+      if (errno == ETIMEDOUT) return false;
+    return true;
+  }
+
+ private:
+  sem_t sem_;
+};
+
 // Group commit. This process's writes run on one writer connection, driven
 // by one writer thread, in the order they arrive. A unit of work is either
 // a function the writer thread runs (Database::Write) or a caller that
@@ -253,9 +286,9 @@ class CommitGroups {
     bool keep = false;              // the unit asked for its changes to be kept
     std::exception_ptr thrown;      // what the work, or opening its turn, threw
     std::optional<DbError> lost;    // kept changes the store then lost
-    std::binary_semaphore turn{0};     // a borrower's turn has come, or cannot
-    std::binary_semaphore returned{0};  // a borrower is done with its turn
-    std::binary_semaphore settled{0};
+    Signal turn;      // a borrower's turn has come, or cannot
+    Signal returned;  // a borrower is done with its turn
+    Signal settled;
   };
 
   CommitGroups(std::string path, Opener open, const DatabaseOptions& options)
@@ -366,7 +399,7 @@ class CommitGroups {
 
   // Waits for `signal`. A unit still queued after the busy timeout leaves
   // the queue and fails as busy; one already under way is waited for.
-  void Await(Unit& unit, std::binary_semaphore& signal) {
+  void Await(Unit& unit, Signal& signal) {
     if (signal.try_acquire_for(timeout_)) return;
     {
       std::lock_guard lock(mu_);
