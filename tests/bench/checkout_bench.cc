@@ -2,8 +2,11 @@
 // two lines, check out and pay with the test gateway's tok_visa) with 1, 16
 // and 64 concurrent clients against one ecomd, on SQLite and on PostgreSQL
 // (when ECOM_TEST_PG_URL is set), and the product list's throughput while
-// the 16-client load runs. Prints a table; never fails on time, only when a
-// checkout fails for another reason than running out of stock.
+// the 16-client load runs, with the CPU each checkout cost ecomd and the
+// whole machine (ecomd, the database server and this client). CPU per
+// checkout varies less than throughput on a shared machine. Prints a table;
+// never fails on time, only when a checkout fails for another reason than
+// running out of stock.
 //
 //   checkout_bench [--duration S] [--products N] [--clients N[,N...]] [--store sqlite|postgres]
 //
@@ -22,6 +25,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -87,8 +91,34 @@ void Stop(Daemon& d) {
   d.pid = -1;
 }
 
+// CPU seconds used so far: by one process (user and system), or by the whole
+// machine (every CPU's busy time), from /proc.
+double ProcessCpuSeconds(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  // After the command: state, then fields 4..; utime and stime are 14 and 15.
+  std::istringstream in(stat.substr(paren + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i)
+    if (i >= 14) ticks += std::atof(field.c_str());
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double MachineCpuSeconds() {
+  std::istringstream in(ReadFile("/proc/stat"));
+  std::string cpu;
+  in >> cpu;  // "cpu": user nice system idle iowait irq softirq steal ...
+  double ticks = 0, v = 0;
+  for (int i = 0; in >> v && i < 8; ++i)
+    if (i != 3 && i != 4) ticks += v;  // all but idle and iowait
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 struct Load {
   double checkouts_per_s = 0;
+  double ecomd_cpu_ms = 0, machine_cpu_ms = 0;  // CPU per checkout
   double p50_ms = 0, p99_ms = 0;
   long failed = 0;
   std::string first_error;
@@ -139,7 +169,9 @@ void Client(int port, int n, int products, Clock::time_point end, std::vector<do
   }
 }
 
-Load RunLoad(int port, int clients, int products, int seconds, bool with_list) {
+Load RunLoad(const Daemon& d, int clients, int products, int seconds, bool with_list) {
+  int port = d.port;
+  double ecomd_cpu = ProcessCpuSeconds(d.pid), machine_cpu = MachineCpuSeconds();
   auto end = Clock::now() + std::chrono::seconds(seconds);
   std::vector<std::vector<double>> latencies(clients);
   std::vector<long> failed(clients, 0);
@@ -169,6 +201,10 @@ Load RunLoad(int port, int clients, int products, int seconds, bool with_list) {
   }
   std::sort(all.begin(), all.end());
   load.checkouts_per_s = all.size() / elapsed;
+  if (!all.empty()) {
+    load.ecomd_cpu_ms = (ProcessCpuSeconds(d.pid) - ecomd_cpu) * 1000 / all.size();
+    load.machine_cpu_ms = (MachineCpuSeconds() - machine_cpu) * 1000 / all.size();
+  }
   if (!all.empty()) {
     load.p50_ms = all[all.size() / 2];
     load.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
@@ -243,8 +279,10 @@ int main(int argc, char** argv) {
   }
 
   int failures = 0;
-  std::printf("\n| store | clients | checkouts/s | p50 ms | p99 ms | failed | product list req/s alongside |\n");
-  std::printf("|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n| store | clients | checkouts/s | p50 ms | p99 ms | failed | ecomd CPU ms/checkout | machine CPU ms/checkout "
+      "| product list req/s alongside |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (auto& [name, url] : stores) {
     if (!only_store.empty() && name != only_store) continue;
     auto db = ecom::store::Open(url);
@@ -261,10 +299,11 @@ int main(int argc, char** argv) {
       continue;
     }
     for (int clients : client_counts) {
-      Load load = RunLoad(d.port, clients, products, duration, clients == 16);
+      Load load = RunLoad(d, clients, products, duration, clients == 16);
       std::string alongside = clients == 16 ? std::to_string(static_cast<long>(load.list_rps)) : "";
-      std::printf("| %s | %d | %.0f | %.1f | %.1f | %ld | %s |\n", name.c_str(), clients, load.checkouts_per_s,
-                  load.p50_ms, load.p99_ms, load.failed, alongside.c_str());
+      std::printf("| %s | %d | %.0f | %.1f | %.1f | %ld | %.2f | %.2f | %s |\n", name.c_str(), clients,
+                  load.checkouts_per_s, load.p50_ms, load.p99_ms, load.failed, load.ecomd_cpu_ms, load.machine_cpu_ms,
+                  alongside.c_str());
       std::fflush(stdout);
       if (load.failed) {
         std::fprintf(stderr, "%s, %d clients: %ld checkouts failed; first: %s\n", name.c_str(), clients, load.failed,
@@ -272,8 +311,8 @@ int main(int argc, char** argv) {
         ++failures;
       }
     }
-    Load idle_list = RunLoad(d.port, 0, products, duration, true);
-    std::printf("| %s | 0 | | | | | %.0f (no checkouts) |\n", name.c_str(), idle_list.list_rps);
+    Load idle_list = RunLoad(d, 0, products, duration, true);
+    std::printf("| %s | 0 | | | | | | | %.0f (no checkouts) |\n", name.c_str(), idle_list.list_rps);
     Stop(d);
   }
   if (!pg_schema.empty()) {
