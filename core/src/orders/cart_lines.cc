@@ -1,5 +1,7 @@
 #include "orders/cart_lines.h"
 
+#include <algorithm>
+
 namespace ecom::orders {
 
 std::string VariantTitle(const std::optional<std::string>& o1, const std::optional<std::string>& o2,
@@ -10,51 +12,79 @@ std::string VariantTitle(const std::optional<std::string>& o1, const std::option
   return out == "Default Title" ? "" : out;
 }
 
-std::vector<CartLine> ReadCartLines(store::Transaction& tx, std::string_view cart_id) {
-  auto rows = tx.Query(
-      "SELECT l.variant_id, v.sku, v.product_id, p.title, v.option1, v.option2, v.option3, l.quantity, "
-      "l.unit_price, v.price, v.requires_shipping, v.taxable, p.status, il.on_hand - il.reserved, "
-      "il.tracked, il.allow_backorder "
-      "FROM cart_lines l JOIN variants v ON v.id = l.variant_id JOIN products p ON p.id = v.product_id "
-      "LEFT JOIN inventory_levels il ON il.variant_id = v.id "
-      "WHERE l.cart_id = $1 ORDER BY l.added_at, l.variant_id",
-      {cart_id});
-  std::vector<CartLine> lines;
-  while (rows->Next()) {
-    CartLine l;
-    l.variant_id = rows->Text(0);
-    l.sku = rows->OptText(1);
-    l.product_id = rows->Text(2);
-    l.title = rows->Text(3);
-    l.variant_title = VariantTitle(rows->OptText(4), rows->OptText(5), rows->OptText(6));
-    l.quantity = rows->Int(7);
-    l.unit_price = rows->Int(8);
-    l.catalog_price = rows->Int(9);
-    l.price_changed = l.unit_price != l.catalog_price;
-    l.subtotal = l.unit_price * l.quantity;
-    l.requires_shipping = rows->Bool(10);
-    l.taxable = rows->Bool(11);
-    l.purchasable = rows->View(12) == "active";
-    bool tracked = rows->IsNull(14) || rows->Bool(14);
-    bool backorder = !rows->IsNull(15) && rows->Bool(15);
-    l.tracked = tracked;
-    l.available = tracked && !backorder ? std::max<std::int64_t>(rows->IsNull(13) ? 0 : rows->Int(13), 0)
-                                        : std::int64_t{1} << 40;
-    lines.push_back(std::move(l));
-  }
-  return lines;
+namespace {
+
+// How many a storefront may still buy: unbounded for untracked or
+// backorderable stock.
+std::int64_t Available(bool tracked, bool backorder, std::int64_t on_hand_less_reserved) {
+  return tracked && !backorder ? std::max<std::int64_t>(on_hand_less_reserved, 0) : std::int64_t{1} << 40;
+}
+
+}  // namespace
+
+CartLine ReadCartLine(const store::Rows& row, int at) {
+  CartLine l;
+  l.variant_id = row.Text(at);
+  l.sku = row.OptText(at + 1);
+  l.product_id = row.Text(at + 2);
+  l.title = row.Text(at + 3);
+  l.variant_title = VariantTitle(row.OptText(at + 4), row.OptText(at + 5), row.OptText(at + 6));
+  l.quantity = row.Int(at + 7);
+  l.unit_price = row.Int(at + 8);
+  l.catalog_price = row.Int(at + 9);
+  l.price_changed = l.unit_price != l.catalog_price;
+  l.subtotal = l.unit_price * l.quantity;
+  l.requires_shipping = row.Bool(at + 10);
+  l.taxable = row.Bool(at + 11);
+  l.purchasable = row.View(at + 12) == "active";
+  l.tracked = row.IsNull(at + 14) || row.Bool(at + 14);
+  bool backorder = !row.IsNull(at + 15) && row.Bool(at + 15);
+  l.available = Available(l.tracked, backorder, row.IsNull(at + 13) ? 0 : row.Int(at + 13));
+  l.added_at = row.Text(at + 16);
+  return l;
+}
+
+CartLine LineFor(const VariantForSale& v, std::int64_t quantity, std::string added_at) {
+  CartLine l;
+  l.variant_id = v.variant_id;
+  l.sku = v.sku;
+  l.product_id = v.product_id;
+  l.title = v.title;
+  l.variant_title = v.variant_title;
+  l.quantity = quantity;
+  l.unit_price = l.catalog_price = v.price;
+  l.subtotal = v.price * quantity;
+  l.requires_shipping = v.requires_shipping;
+  l.taxable = v.taxable;
+  l.purchasable = v.product_status == "active";
+  l.tracked = v.tracked;
+  l.available = Available(v.tracked, v.allow_backorder, v.available);
+  l.added_at = std::move(added_at);
+  return l;
 }
 
 Result<VariantForSale> FindVariantForSale(store::Transaction& tx, std::string_view sku_or_id) {
   constexpr std::string_view kSelect =
       "SELECT v.id, v.sku, v.product_id, p.status, v.price, v.currency, COALESCE(il.on_hand - il.reserved, 0), "
-      "COALESCE(il.tracked, 1), COALESCE(il.allow_backorder, 0) "
+      "COALESCE(il.tracked, 1), COALESCE(il.allow_backorder, 0), p.title, v.option1, v.option2, v.option3, "
+      "v.requires_shipping, v.taxable "
       "FROM variants v JOIN products p ON p.id = v.product_id LEFT JOIN inventory_levels il ON il.variant_id = v.id ";
   auto read = [&](std::string where) -> std::optional<VariantForSale> {
     auto rows = tx.Query(std::string(kSelect) + where, {sku_or_id});
     if (!rows->Next()) return std::nullopt;
-    return VariantForSale{rows->Text(0), rows->OptText(1), rows->Text(2), rows->Text(3), rows->Int(4),
-                          rows->Text(5), rows->Int(6), rows->Bool(7), rows->Bool(8)};
+    return VariantForSale{rows->Text(0),
+                          rows->OptText(1),
+                          rows->Text(2),
+                          rows->Text(3),
+                          rows->Int(4),
+                          rows->Text(5),
+                          rows->Int(6),
+                          rows->Bool(7),
+                          rows->Bool(8),
+                          rows->Text(9),
+                          VariantTitle(rows->OptText(10), rows->OptText(11), rows->OptText(12)),
+                          rows->Bool(13),
+                          rows->Bool(14)};
   };
   std::optional<VariantForSale> v;
   if (sku_or_id.rfind("var_", 0) == 0) v = read("WHERE v.id = $1");

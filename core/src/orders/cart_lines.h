@@ -24,11 +24,31 @@ struct VariantForSale {
   std::int64_t available = 0;
   bool tracked = true;
   bool allow_backorder = false;
+  std::string title;          // the product's
+  std::string variant_title;  // "Red / M"
+  bool requires_shipping = true;
+  bool taxable = true;
 };
 
-// The cart's lines, oldest first, each with the catalog's price and
-// availability now.
-std::vector<CartLine> ReadCartLines(store::Transaction& tx, std::string_view cart_id);
+// The columns and joins that read a cart line with the catalog's price and
+// availability now, for a query over `cart_lines l` (LEFT JOINs, so a cart
+// without lines still gives its row, with these columns null).
+inline constexpr std::string_view kCartLineColumns =
+    "l.variant_id, v.sku, v.product_id, p.title, v.option1, v.option2, v.option3, l.quantity, l.unit_price, "
+    "v.price, v.requires_shipping, v.taxable, p.status, il.on_hand - il.reserved, il.tracked, il.allow_backorder, "
+    "l.added_at";
+inline constexpr std::string_view kCartLineJoins =
+    "LEFT JOIN variants v ON v.id = l.variant_id LEFT JOIN products p ON p.id = v.product_id "
+    "LEFT JOIN inventory_levels il ON il.variant_id = v.id";
+// The order of a cart's lines, oldest first.
+inline constexpr std::string_view kCartLineOrder = "l.added_at, l.variant_id";
+
+// Reads kCartLineColumns from column `at` on.
+CartLine ReadCartLine(const store::Rows& row, int at);
+
+// The line `v` makes at `quantity`, priced now, as ReadCartLine would read it
+// back once written.
+CartLine LineFor(const VariantForSale& v, std::int64_t quantity, std::string added_at);
 
 // By SKU or variant id; kNotFound `unknown_sku`.
 Result<VariantForSale> FindVariantForSale(store::Transaction& tx, std::string_view sku_or_id);

@@ -19,6 +19,16 @@ Error CartClosed(std::string_view status) {
   return Error::Precondition("cart_closed", "the cart is " + std::string(status) + " and can no longer change");
 }
 
+// Sets each line's tax and the cart's totals.
+void PriceLines(Cart& cart, const ShippingMethod* method, const TaxRate* rate) {
+  std::vector<PriceLine> priced;
+  priced.reserve(cart.lines.size());
+  for (const auto& line : cart.lines) priced.push_back({line.subtotal, line.taxable, line.requires_shipping});
+  PricedCart p = Price(priced, method, rate);
+  for (std::size_t i = 0; i < cart.lines.size(); ++i) cart.lines[i].tax = p.line_tax[i];
+  cart.totals = p.totals;
+}
+
 Status CheckQuantity(std::int64_t quantity, std::int64_t max, bool allow_zero) {
   if (quantity < (allow_zero ? 0 : 1) || quantity > max)
     return Error::Invalid("quantity must be between " + std::string(allow_zero ? "0" : "1") + " and " +
@@ -65,11 +75,14 @@ Result<NewCart> CartService::Create(std::string_view customer_id, std::string_vi
 }
 
 Result<Cart> CartService::LoadInTx(Transaction& tx, std::string_view cart_id, const CartHolder& holder,
-                                   const CartPreview& preview) const {
-  auto row = tx.Query(
-      "SELECT id, customer_id, currency, status, order_id, version, created_at, updated_at, expires_at "
-      "FROM carts WHERE id = $1",
-      {cart_id});
+                                   const CartPreview& preview, CartContext* context) const {
+  static const std::string kSql =
+      "SELECT c.id, c.customer_id, c.currency, c.status, c.order_id, c.version, c.created_at, c.updated_at, "
+      "c.expires_at, c.token_hash, " +
+      std::string(kCartLineColumns) + " FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id " +
+      std::string(kCartLineJoins) + " WHERE c.id = $1 ORDER BY " + std::string(kCartLineOrder);
+  constexpr int kFirstLineColumn = 10;
+  auto row = tx.Query(kSql, {cart_id});
   if (!row->Next()) return CartNotFound();
   Cart cart;
   cart.id = row->Text(0);
@@ -81,12 +94,15 @@ Result<Cart> CartService::LoadInTx(Transaction& tx, std::string_view cart_id, co
   cart.created_at = row->Text(6);
   cart.updated_at = row->Text(7);
   cart.expires_at = row->Text(8);
+  std::optional<std::string> token_hash = row->OptText(9);
+  do {
+    if (!row->IsNull(kFirstLineColumn)) cart.lines.push_back(ReadCartLine(*row, kFirstLineColumn));
+  } while (row->Next());
   row.reset();
   // Another customer's cart, or a guest cart without its token, does not exist
   // for this caller.
   if (cart.customer_id ? *cart.customer_id != holder.customer_id : !holder.token_verified) return CartNotFound();
   if (cart.status == "open" && cart.expires_at < FormatTime(clock_->Now())) cart.status = "expired";
-  cart.lines = ReadCartLines(tx, cart.id);
 
   std::optional<ShippingMethod> method;
   std::optional<TaxRate> rate;
@@ -96,11 +112,8 @@ Result<Cart> CartService::LoadInTx(Transaction& tx, std::string_view cart_id, co
     rate = pricing_.TaxRateFor(tx, preview.country, preview.region);
     cart.shipping_method = method->code;
   }
-  std::vector<PriceLine> priced;
-  for (const auto& line : cart.lines) priced.push_back({line.subtotal, line.taxable, line.requires_shipping});
-  PricedCart p = Price(priced, method ? &*method : nullptr, rate ? &*rate : nullptr);
-  for (std::size_t i = 0; i < cart.lines.size(); ++i) cart.lines[i].tax = p.line_tax[i];
-  cart.totals = p.totals;
+  PriceLines(cart, method ? &*method : nullptr, rate ? &*rate : nullptr);
+  if (context) *context = CartContext{std::move(method), std::move(rate), std::move(token_hash)};
   return cart;
 }
 
@@ -114,11 +127,14 @@ Result<Cart> CartService::Change(std::string_view cart_id, const CartHolder& hol
   TimePoint now_t = clock_->Now();
   std::string now = FormatTime(now_t), expires = FormatTime(now_t + options_.ttl);
   return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<Cart> {
+    // Bumping an open cart before reading it serialises changes to it: on
+    // PostgreSQL a second change waits for the row lock, then reads the
+    // lines the first committed, so no added quantity is lost.
+    bool bumped = tx.Exec("UPDATE carts SET version = version + 1, updated_at = $2, expires_at = $3 "
+                          "WHERE id = $1 AND status = 'open' AND expires_at >= $2",
+                          {cart_id, std::string_view(now), std::string_view(expires)}) == 1;
     ECOM_ASSIGN_OR_RETURN(Cart cart, LoadInTx(tx, cart_id, holder, {}));
-    if (cart.status != "open") return CartClosed(cart.status);
-    // Bumping the cart first serialises concurrent changes to it (its row lock).
-    tx.Exec("UPDATE carts SET version = version + 1, updated_at = $2, expires_at = $3 WHERE id = $1",
-            {std::string_view(cart.id), std::string_view(now), std::string_view(expires)});
+    if (!bumped || cart.status != "open") return CartClosed(cart.status == "open" ? "expired" : cart.status);
     ECOM_ASSIGN_OR_RETURN(VariantForSale v, FindVariantForSale(tx, sku_or_id));
     auto existing = std::find_if(cart.lines.begin(), cart.lines.end(),
                                  [&](const CartLine& l) { return l.variant_id == v.variant_id; });
@@ -128,19 +144,33 @@ Result<Cart> CartService::Change(std::string_view cart_id, const CartHolder& hol
         return Error::NotFound("line_not_found", "the cart has no line for " + std::string(sku_or_id));
       tx.Exec("DELETE FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
               {std::string_view(cart.id), std::string_view(v.variant_id)});
-      return LoadInTx(tx, cart.id, holder, {});
+      cart.lines.erase(existing);
+    } else {
+      if (!add && existing == cart.lines.end())
+        return Error::NotFound("line_not_found", "the cart has no line for " + std::string(sku_or_id));
+      ECOM_TRY(CheckQuantity(target, options_.max_quantity, false));
+      if (existing == cart.lines.end() && static_cast<int>(cart.lines.size()) >= options_.max_lines)
+        return Error::Precondition("too_many_lines",
+                                   "a cart holds at most " + std::to_string(options_.max_lines) + " lines");
+      ECOM_TRY(CheckPurchasable(v, cart.currency, target));
+      tx.Exec("INSERT INTO cart_lines (cart_id, variant_id, quantity, unit_price, added_at) VALUES ($1, $2, $3, $4, $5) "
+              "ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity, "
+              "unit_price = excluded.unit_price",
+              {std::string_view(cart.id), std::string_view(v.variant_id), target, v.price, std::string_view(now)});
+      if (existing != cart.lines.end()) {
+        *existing = LineFor(v, target, std::move(existing->added_at));
+      } else {
+        // In the order a read gives: by when added, then by variant.
+        auto at = std::upper_bound(cart.lines.begin(), cart.lines.end(), std::pair(std::string_view(now), std::string_view(v.variant_id)),
+                                   [](const auto& key, const CartLine& l) {
+                                     return key < std::pair(std::string_view(l.added_at), std::string_view(l.variant_id));
+                                   });
+        cart.lines.insert(at, LineFor(v, target, now));
+      }
     }
-    if (!add && existing == cart.lines.end())
-      return Error::NotFound("line_not_found", "the cart has no line for " + std::string(sku_or_id));
-    ECOM_TRY(CheckQuantity(target, options_.max_quantity, false));
-    if (existing == cart.lines.end() && static_cast<int>(cart.lines.size()) >= options_.max_lines)
-      return Error::Precondition("too_many_lines", "a cart holds at most " + std::to_string(options_.max_lines) + " lines");
-    ECOM_TRY(CheckPurchasable(v, cart.currency, target));
-    tx.Exec("INSERT INTO cart_lines (cart_id, variant_id, quantity, unit_price, added_at) VALUES ($1, $2, $3, $4, $5) "
-            "ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity, "
-            "unit_price = excluded.unit_price",
-            {std::string_view(cart.id), std::string_view(v.variant_id), target, v.price, std::string_view(now)});
-    return LoadInTx(tx, cart.id, holder, {});
+    // The cart as a read would now give it, without reading it again.
+    PriceLines(cart, nullptr, nullptr);
+    return cart;
   });
 }
 

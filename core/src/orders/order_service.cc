@@ -569,7 +569,8 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
     if (out.claim.kind != Kind::kClaimed) return false;
     CartPreview preview{input.shipping_address.country, input.shipping_address.region,
                         input.shipping_method.empty() ? std::string(kStandardShipping) : input.shipping_method};
-    ECOM_ASSIGN_OR_RETURN(Cart cart, m.carts.LoadInTx(tx, cart_id, holder, preview));
+    CartContext priced_with;
+    ECOM_ASSIGN_OR_RETURN(Cart cart, m.carts.LoadInTx(tx, cart_id, holder, preview, &priced_with));
     if (cart.status == "ordered")
       return Error::Precondition("cart_already_ordered", "this cart was already checked out as order " +
                                                              cart.order_id.value_or(""));
@@ -586,9 +587,10 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
       }
     }
     if (!repriced.empty()) return changed;
-    ECOM_ASSIGN_OR_RETURN(ShippingMethod method,
-                          m.pricing.ShippingMethodFor(tx, preview.shipping_method, preview.country, cart.currency));
-    std::optional<TaxRate> rate = m.pricing.TaxRateFor(tx, preview.country, preview.region);
+    if (!priced_with.method)  // priced only with a country
+      return Error::Invalid("a shipping country is required", {{"shipping_address.country", "is required"}});
+    const ShippingMethod& method = *priced_with.method;
+    const std::optional<TaxRate>& rate = priced_with.rate;
 
     std::vector<std::pair<std::string, std::int64_t>> holds;
     for (const auto& l : cart.lines) holds.emplace_back(l.variant_id, l.quantity);
@@ -612,10 +614,7 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
     o.payment_due_at = due;
     o.created_at = o.updated_at = now;
     std::optional<std::string> guest_token;
-    if (!cart.customer_id) {
-      auto t = tx.Query("SELECT token_hash FROM carts WHERE id = $1", {std::string_view(cart.id)});
-      if (t->Next()) guest_token = t->OptText(0);
-    }
+    if (!cart.customer_id) guest_token = priced_with.token_hash;
     tx.Exec("INSERT INTO orders (id, number, cart_id, customer_id, email, guest_token_hash, status, payment_status, "
             "stock_state, currency, subtotal, shipping_total, tax_total, grand_total, taxes_included, shipping_method, "
             "shipping_method_name, shipping_address, billing_address, active_payment_id, payment_due_at, created_at, "

@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "ecom/orders/json.h"
+
 #include "core/orders/orders_fixture.h"
 
 namespace ecom::orders {
@@ -369,6 +375,55 @@ TEST_P(CartServiceTest, ChangesKeepTheCartAlive) {
   clock_->Advance(std::chrono::hours(24 * 10));
   EXPECT_EQ(carts_.ExpireIdle(), 0);
   EXPECT_EQ(carts_.Get(own, Holder(ann_))->status, "open");
+}
+
+// A change answers the cart it leaves without reading it again; whatever it
+// answers must be what a read gives, line order (by when added, then by
+// variant) included.
+TEST_P(CartServiceTest, EveryChangeAnswersTheCartAsAReadGives) {
+  MakeProduct("CAP-1", 900, 10);
+  MakeProduct("SOCK-1", 500, 0, ProductOptions{.tracked = false});
+  std::string cart = NewCustomerCart(ann_);
+  auto same = [&](const Result<Cart>& changed, const std::string& step) {
+    ASSERT_TRUE(changed.ok()) << step << ": " << Describe(changed);
+    auto read = carts_.Get(cart, Holder(ann_));
+    ASSERT_TRUE(read.ok()) << Describe(read);
+    EXPECT_EQ(ToJson(*changed).dump(), ToJson(*read).dump()) << step;
+  };
+  // Added within one clock tick: the read orders them by variant id.
+  same(carts_.AddItem(cart, Holder(ann_), "TEE-1", 1), "first line");
+  same(carts_.AddItem(cart, Holder(ann_), "MUG-1", 2), "second line, same tick");
+  same(carts_.AddItem(cart, Holder(ann_), "SOCK-1", 3), "untracked line");
+  clock_->Advance(std::chrono::seconds(5));
+  same(carts_.AddItem(cart, Holder(ann_), "CAP-1", 1), "a later line");
+  same(carts_.AddItem(cart, Holder(ann_), "MUG-1", 1), "more of a line");
+  SetPrice("TEE-1", 2700);  // the line keeps its price and shows the change
+  same(carts_.SetQuantity(cart, Holder(ann_), "CAP-1", 4), "beside a changed price");
+  same(carts_.SetQuantity(cart, Holder(ann_), "TEE-1", 2), "a changed price taken");
+  same(carts_.RemoveItem(cart, Holder(ann_), "MUG-1"), "a line removed");
+  same(carts_.SetQuantity(cart, Holder(ann_), "SOCK-1", 0), "a line set to zero");
+}
+
+// Changes to one cart from many requests at once are applied one after
+// another: each reads the lines the one before it left, so none is lost.
+TEST_P(CartServiceTest, ConcurrentAddsToOneLineKeepEveryUnit) {
+  MakeProduct("PEN-1", 100, 1000);
+  std::string cart = NewCustomerCart(ann_);
+  constexpr int kThreads = 6, kEach = 5;
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i)
+        if (!carts_.AddItem(cart, Holder(ann_), "PEN-1", 1).ok()) ++failed;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  auto got = carts_.Get(cart, Holder(ann_));
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->lines.size(), 1u);
+  EXPECT_EQ(got->lines[0].quantity, kThreads * kEach);
+  EXPECT_EQ(got->version, 1 + kThreads * kEach);  // a new cart is at version 1
 }
 
 ECOM_ORDERS_INSTANTIATE(CartServiceTest);

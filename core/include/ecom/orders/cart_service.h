@@ -22,6 +22,14 @@ struct CartHolder {
   bool token_verified = false;  // the guest presented this cart's token (checked by TokenOpens)
 };
 
+// What LoadInTx read beside the cart, for a checkout in the same
+// transaction to use rather than read again.
+struct CartContext {
+  std::optional<ShippingMethod> method;   // what the preview was priced with
+  std::optional<TaxRate> rate;
+  std::optional<std::string> token_hash;  // a guest cart's token digest
+};
+
 // Where the totals of a cart are previewed for: with a country, shipping and
 // tax are priced; without one only the subtotal is.
 struct CartPreview {
@@ -76,9 +84,10 @@ class CartService {
   std::int64_t ExpireIdle();
 
   // Within a caller's transaction: reads the cart (owner checked) with its
-  // lines priced for `preview`. kNotFound `cart_not_found`.
+  // lines priced for `preview`, in one statement. kNotFound
+  // `cart_not_found`. `context`, if given, gets what the pricing used.
   Result<Cart> LoadInTx(store::Transaction& tx, std::string_view cart_id, const CartHolder& holder,
-                        const CartPreview& preview) const;
+                        const CartPreview& preview, CartContext* context = nullptr) const;
 
  private:
   Result<Cart> Change(std::string_view cart_id, const CartHolder& holder, std::string_view sku_or_id,

@@ -43,6 +43,7 @@ struct CartLine {
   std::int64_t available = 0;             // for the storefront: how many can be bought now
   bool tracked = true;                    // stock is counted (and held at checkout)
   bool purchasable = true;                // product active and variant present
+  std::string added_at;                   // when the line was first added; lines are in this order
 };
 
 // Totals in minor units of the cart's currency.
