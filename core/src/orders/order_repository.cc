@@ -3,15 +3,19 @@
 #include <nlohmann/json.hpp>
 
 #include "ecom/orders/json.h"
+#include "store/insert_sql.h"
 
 namespace ecom::orders {
 namespace {
 
-constexpr std::string_view kOrderColumns =
-    "SELECT id, number, cart_id, customer_id, email, status, payment_status, stock_state, currency, subtotal, "
+const std::string kOrderFields =
+    "id, number, cart_id, customer_id, email, status, payment_status, stock_state, currency, subtotal, "
     "shipping_total, tax_total, grand_total, taxes_included, amount_captured, amount_refunded, shipping_method, "
     "shipping_method_name, shipping_address, billing_address, carrier, tracking_number, tracking_url, "
-    "payment_failure, cancel_reason, payment_due_at, version, created_at, updated_at FROM orders ";
+    "payment_failure, cancel_reason, payment_due_at, version, created_at, updated_at";
+const std::string kOrderColumns = "SELECT " + kOrderFields + " FROM orders ";
+// Takes the order's row lock (a no-op update) and reads the row, in one statement.
+const std::string kLockOrder = "UPDATE orders SET version = version WHERE id = $1 RETURNING " + kOrderFields;
 
 Address ParseAddress(std::string_view text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
@@ -91,8 +95,11 @@ RefundRow ReadRefund(const store::Rows& r) {
 
 }  // namespace
 
-std::optional<Order> ReadOrder(store::Transaction& tx, std::string_view order_id, bool with_lines) {
-  auto rows = tx.Query(std::string(kOrderColumns) + "WHERE id = $1", {order_id});
+namespace {
+
+std::optional<Order> ReadOrderWith(store::Transaction& tx, std::string_view sql, std::string_view order_id,
+                                   bool with_lines) {
+  auto rows = tx.Query(sql, {order_id});
   if (!rows->Next()) return std::nullopt;
   Order o = ReadOrderRow(*rows);
   rows.reset();
@@ -125,14 +132,39 @@ std::optional<Order> ReadOrder(store::Transaction& tx, std::string_view order_id
   return o;
 }
 
-void InsertOrderLine(store::Transaction& tx, std::string_view order_id, const OrderLine& l) {
-  tx.Exec("INSERT INTO order_lines (order_id, line_no, variant_id, product_id, sku, title, variant_title, quantity, "
-          "unit_price, subtotal, tax, tax_rate_ppm, currency, requires_shipping, taxable, tracked) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-          {order_id, std::int64_t{l.line_no}, std::string_view(l.variant_id), std::string_view(l.product_id),
-           store::Nullable(l.sku), std::string_view(l.title), std::string_view(l.variant_title), l.quantity,
-           l.unit_price, l.subtotal, l.tax, l.tax_rate_ppm, std::string_view(l.currency),
-           std::int64_t{l.requires_shipping}, std::int64_t{l.taxable}, std::int64_t{l.tracked}});
+}  // namespace
+
+std::optional<Order> ReadOrder(store::Transaction& tx, std::string_view order_id, bool with_lines) {
+  static const std::string kSql = kOrderColumns + "WHERE id = $1";
+  return ReadOrderWith(tx, kSql, order_id, with_lines);
+}
+
+std::optional<Order> LockOrder(store::Transaction& tx, std::string_view order_id) {
+  return ReadOrderWith(tx, kLockOrder, order_id, true);
+}
+
+void InsertOrderLines(store::Transaction& tx, std::string_view order_id, const std::vector<OrderLine>& lines) {
+  constexpr std::string_view kColumns =
+      "order_id, line_no, variant_id, product_id, sku, title, variant_title, quantity, unit_price, subtotal, tax, "
+      "tax_rate_ppm, currency, requires_shipping, taxable, tracked";
+  constexpr std::size_t kWidth = 16;
+  if (lines.empty()) return;
+  std::vector<store::Value> params;
+  params.reserve(lines.size() * kWidth);
+  for (const auto& l : lines) {
+    for (store::Value v : {store::Value(order_id), store::Value(std::int64_t{l.line_no}),
+                           store::Value(std::string_view(l.variant_id)), store::Value(std::string_view(l.product_id)),
+                           store::Nullable(l.sku), store::Value(std::string_view(l.title)),
+                           store::Value(std::string_view(l.variant_title)), store::Value(l.quantity),
+                           store::Value(l.unit_price), store::Value(l.subtotal), store::Value(l.tax),
+                           store::Value(l.tax_rate_ppm), store::Value(std::string_view(l.currency)),
+                           store::Value(std::int64_t{l.requires_shipping}), store::Value(std::int64_t{l.taxable}),
+                           store::Value(std::int64_t{l.tracked})})
+      params.push_back(std::move(v));
+  }
+  // One statement for all lines: one round trip to PostgreSQL. The SQL for
+  // each line count is prepared once per connection.
+  tx.Exec(store::InsertSql("order_lines", kColumns, kWidth, lines.size()), params);
 }
 
 std::optional<PaymentRow> ReadPaymentRow(store::Transaction& tx, std::string_view payment_id) {

@@ -25,7 +25,11 @@ struct RefundRow {
 };
 
 std::optional<Order> ReadOrder(store::Transaction& tx, std::string_view order_id, bool with_lines);
-void InsertOrderLine(store::Transaction& tx, std::string_view order_id, const OrderLine& line);
+// Locks the order's row for the transaction (PostgreSQL holds it to commit;
+// SQLite writers are serial anyway) and reads it with its lines.
+std::optional<Order> LockOrder(store::Transaction& tx, std::string_view order_id);
+// All of an order's lines, in one statement.
+void InsertOrderLines(store::Transaction& tx, std::string_view order_id, const std::vector<OrderLine>& lines);
 std::optional<PaymentRow> ReadPaymentRow(store::Transaction& tx, std::string_view payment_id);
 std::vector<PaymentRow> ReadPaymentRows(store::Transaction& tx, std::string_view order_id);  // oldest first
 std::optional<RefundRow> ReadRefundRow(store::Transaction& tx, std::string_view refund_id);

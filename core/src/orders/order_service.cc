@@ -62,6 +62,15 @@ Status ValidateEmail(std::string_view email) {
 
 }  // namespace
 
+// What charging an attempt tells its gateway.
+struct ChargeTarget {
+  std::string payment_id;
+  std::string gateway;
+  Money amount;
+  std::string order_id;
+  std::int64_t order_number = 0;
+};
+
 // Everything the service shares with the work it hands to itself.
 struct OrderService::Impl {
   store::Database& db;
@@ -91,8 +100,9 @@ struct OrderService::Impl {
   // PostgreSQL holds the lock to commit, SQLite writers are serial anyway),
   // so the version Save compares against cannot move under the transaction.
   Result<Order> Lock(Transaction& tx, std::string_view order_id) {
-    if (tx.Exec("UPDATE orders SET version = version WHERE id = $1", {order_id}) == 0) return OrderNotFound();
-    return Require(tx, order_id);
+    auto order = LockOrder(tx, order_id);
+    if (!order) return OrderNotFound();
+    return *order;
   }
 
   Result<Order> Require(Transaction& tx, std::string_view order_id, bool with_lines = true) {
@@ -300,19 +310,32 @@ struct OrderService::Impl {
                     {std::string_view(p.id), std::string_view(sealed), std::int64_t{vault.current_version()},
                      std::string_view(now)}) == 0)
           return order;  // already recorded
-        tx.Exec("UPDATE orders SET amount_captured = amount_captured + $2 WHERE id = $1",
-                {std::string_view(order.id), p.amount.amount});
+        // The payment as the update left it.
+        Payment captured = p;
+        captured.status = "captured";
+        captured.brand = result.brand;
+        captured.last4 = result.last4;
+        captured.reference = result.reference;
+        captured.failure_code.reset();
+        captured.failure_message.reset();
+        captured.updated_at = now;
+        captured.captured_at = now;
         order.amount_captured += p.amount.amount;
         Timeline(tx, order.id, "payment_captured", {{"payment_id", p.id}, {"amount", p.amount.amount}}, actor);
         bool unpaid = order.payment_status == PaymentStatus::kPending || order.payment_status == PaymentStatus::kFailed;
         if (unpaid && order.status != OrderStatus::kCancelled) {
           order.payment_status = PaymentStatus::kPaid;
           if (order.status == OrderStatus::kPending) order.status = OrderStatus::kConfirmed;
-          ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, payment_failure = NULL"));
+          order.payment_failure.reset();
+          ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, payment_failure = NULL, "
+                                   "amount_captured = amount_captured + $7",
+                        {p.amount.amount}));
           tx.Exec("UPDATE reservations SET expires_at = NULL WHERE order_id = $1", {std::string_view(order.id)});
-          Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(LoadPayment(tx, p.id)))}});
+          Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(std::move(captured)))}});
           return order;
         }
+        tx.Exec("UPDATE orders SET amount_captured = amount_captured + $2 WHERE id = $1",
+                {std::string_view(order.id), p.amount.amount});
         if (unpaid) {
           // Paid after it was cancelled (a late webhook, a lost answer):
           // take the order back if its stock is still there, else refund.
@@ -324,14 +347,15 @@ struct OrderService::Impl {
             tx.Exec("RELEASE SAVEPOINT reinstate");
             order.status = OrderStatus::kConfirmed;
             order.stock_state = "reserved";
+            order.cancel_reason.reset();
             ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, cancel_reason = NULL"));
             Timeline(tx, order.id, "reinstated", {{"payment_id", p.id}}, actor);
-            Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(LoadPayment(tx, p.id)))}});
+            Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(captured))}});
             return order;
           }
           tx.Exec("ROLLBACK TO SAVEPOINT reinstate");
           ECOM_TRY(Save(tx, order, ", active_payment_id = NULL"));
-          Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(LoadPayment(tx, p.id)))}});
+          Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(captured))}});
           ECOM_ASSIGN_OR_RETURN(Refund r, StartRefund(tx, order, p.amount.amount, "captured_after_cancel", kSystem, p.id));
           refund_to_run = r.id;
           return order;
@@ -411,19 +435,26 @@ struct OrderService::Impl {
   // Charges a payment attempt already recorded, and applies the answer. A
   // lost answer is settled by asking the gateway what happened.
   Result<Order> Charge(const std::string& payment_id, std::string_view token, Completion* completion = nullptr) {
-    Payment payment;
-    Order order;
+    ChargeTarget target;
     {
       auto tx = db.Begin(store::TxMode::kRead);
-      payment = LoadPayment(*tx, payment_id);
-      ECOM_ASSIGN_OR_RETURN(order, Require(*tx, payment.order_id, false));
+      auto row = ReadPaymentRow(*tx, payment_id);
+      if (!row) return Error::NotFound("payment_not_found", "no such payment");
+      ECOM_ASSIGN_OR_RETURN(Order order, Require(*tx, row->payment.order_id, false));
+      target = {row->payment.id, row->payment.gateway, row->payment.amount, order.id, order.number};
     }
-    auto* gateway = gateways.Find(payment.gateway);
-    if (!gateway) return Error::Internal("gateway " + payment.gateway + " is not configured");
-    Actor by{"gateway:" + payment.gateway};
-    auto answer = gateway->Charge({payment.id, std::string(token), payment.amount, order.id,
-                                   "Order #" + std::to_string(order.number)});
-    if (!answer && answer.error().code == ErrorCode::kUnavailable) answer = gateway->Status(payment.id);
+    return Charge(target, token, completion);
+  }
+
+  // The same, for the request that just recorded the attempt and knows it.
+  Result<Order> Charge(const ChargeTarget& target, std::string_view token, Completion* completion) {
+    const std::string& payment_id = target.payment_id;
+    auto* gateway = gateways.Find(target.gateway);
+    if (!gateway) return Error::Internal("gateway " + target.gateway + " is not configured");
+    Actor by{"gateway:" + target.gateway};
+    auto answer = gateway->Charge({payment_id, std::string(token), target.amount, target.order_id,
+                                   "Order #" + std::to_string(target.order_number)});
+    if (!answer && answer.error().code == ErrorCode::kUnavailable) answer = gateway->Status(payment_id);
     if (!answer) {
       if (answer.error().code == ErrorCode::kInvalidArgument)
       {
@@ -440,18 +471,19 @@ struct OrderService::Impl {
         return Ok();
       });
       auto tx = db.Begin(store::TxMode::kRead);
-      return Require(*tx, order.id);
+      return Require(*tx, target.order_id);
     }
     return ApplyCharge(payment_id, *answer, by, completion);
   }
 
   // Charges the attempt that `out`'s request just recorded, and fills in the
   // outcome; with a Responder, the answer is stored with the charge's.
-  Result<OrderOutcome> ChargeFor(OrderOutcome& out, const std::string& payment_id, std::string_view token,
+  Result<OrderOutcome> ChargeFor(OrderOutcome& out, const ChargeTarget& target, std::string_view token,
                                  const store::IdempotencyRequest& idempotency, const Responder& respond) {
+    const std::string& payment_id = target.payment_id;
     std::optional<Completion> completion;
     if (respond) completion.emplace(Completion{idempotency, respond, out});
-    ECOM_ASSIGN_OR_RETURN(Order order, Charge(payment_id, token, completion ? &*completion : nullptr));
+    ECOM_ASSIGN_OR_RETURN(Order order, Charge(target, token, completion ? &*completion : nullptr));
     if (completion && completion->stored) {
       out.response_stored = true;
       return out;  // order and payment as the stored answer shows them
@@ -563,6 +595,7 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
   std::string now = FormatTime(now_t), due = FormatTime(now_t + m.options.payment_timeout);
   OrderOutcome out;
   std::vector<std::pair<std::string, std::int64_t>> repriced;
+  ChargeTarget target{payment_id, gateway_name, {}, order_id, 0};
   auto placed = store::InWriteTransaction(m.db, [&](Transaction& tx) -> Result<bool> {
     repriced.clear();
     out.claim = store::ClaimIdempotencyKey(tx, idempotency, order_id, *m.clock);
@@ -644,9 +677,9 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
       ol.requires_shipping = l.requires_shipping;
       ol.taxable = l.taxable;
       ol.tracked = l.tracked;
-      InsertOrderLine(tx, o.id, ol);
       o.lines.push_back(std::move(ol));
     }
+    InsertOrderLines(tx, o.id, o.lines);
     tx.Exec("INSERT INTO payments (id, order_id, gateway, status, amount, currency, details, key_version, created_at, "
             "updated_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $8)",
             {std::string_view(payment_id), std::string_view(o.id), std::string_view(gateway_name), o.totals.grand_total,
@@ -656,6 +689,8 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
             {std::string_view(cart.id), std::string_view(o.id), std::string_view(now)});
     m.Timeline(tx, o.id, "placed", {{"number", o.number}, {"grand_total", o.totals.grand_total}}, actor);
     m.Event(tx, "order.placed", o);
+    target.amount = {o.totals.grand_total, o.currency};
+    target.order_number = o.number;
     return true;
   });
   if (!placed) {
@@ -685,7 +720,7 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
     return out;
   }
   if (out.claim.kind != Kind::kClaimed) return out;
-  return m.ChargeFor(out, payment_id, input.payment_token, idempotency, respond);
+  return m.ChargeFor(out, target, input.payment_token, idempotency, respond);
 }
 
 Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderReader& reader, std::string_view token,
@@ -712,6 +747,7 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
   std::string payment_id = m.ids->Next("pay");
   std::string now = m.Now();
   OrderOutcome out;
+  ChargeTarget target{payment_id, gateway_name, {}, std::string(order_id), 0};
   auto started = store::InWriteTransaction(m.db, [&](Transaction& tx) -> Result<bool> {
     out.claim = store::ClaimIdempotencyKey(tx, idempotency, payment_id, *m.clock);
     if (out.claim.kind != Kind::kClaimed) return false;
@@ -742,12 +778,14 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
              m.SealDetails({{"token", std::string(token)}}, payment_id), std::int64_t{m.vault.current_version()},
              std::string_view(now)});
     m.Timeline(tx, order.id, "payment_attempted", {{"payment_id", payment_id}}, actor);
+    target.amount = {order.totals.grand_total, order.currency};
+    target.order_number = order.number;
     return true;
   });
   if (!started) return std::move(started).error();
   if (out.claim.kind == Kind::kTakenOver) payment_id = out.claim.resource_id.value_or(payment_id);
   else if (out.claim.kind != Kind::kClaimed) return out;
-  if (out.claim.kind == Kind::kClaimed) return m.ChargeFor(out, payment_id, token, idempotency, respond);
+  if (out.claim.kind == Kind::kClaimed) return m.ChargeFor(out, target, token, idempotency, respond);
   ECOM_ASSIGN_OR_RETURN(Order order, m.Resume(payment_id));
   out.order = std::move(order);
   ECOM_ASSIGN_OR_RETURN(Payment payment, m.ReadPayment(payment_id));

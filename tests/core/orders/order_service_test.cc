@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/orders/orders_fixture.h"
+#include "ecom/orders/json.h"
 
 namespace ecom::orders {
 namespace {
@@ -261,6 +262,30 @@ TEST_P(OrderServiceTest, CheckoutStoresTheRenderedAnswerWithTheCharge) {
   ASSERT_EQ(stored.kind, store::IdempotencyClaim::Kind::kReplay);
   EXPECT_EQ(stored.response.status, 201);
   EXPECT_EQ(stored.response.body, r->order->id + " paid captured");
+}
+
+// The capture's answer and its event are built from what the transaction
+// wrote, not read back: they must show what a read shows.
+TEST_P(OrderServiceTest, TheAnswerAndTheCaptureEventShowWhatWasStored) {
+  for (const char* first : {"tok_visa", "tok_chargeDeclined"}) {
+    std::string cart = AnnsCart();
+    auto r = CheckoutCart(cart, ann_, first, FreshKey(ann_));
+    ASSERT_TRUE(r.ok()) << Describe(r);
+    if (std::string(first) == "tok_chargeDeclined") {  // paid on a second attempt
+      r = orders_.Pay(r->order->id, Reader(ann_), "tok_mastercard", "", FreshKey(ann_), actor_, {});
+      ASSERT_TRUE(r.ok()) << Describe(r);
+    }
+    ASSERT_TRUE(r->order && r->payment);
+    auto order = orders_.Get(r->order->id, Reader(ann_));
+    auto payment = orders_.GetPayment(r->payment->id);
+    ASSERT_TRUE(order.ok() && payment.ok());
+    EXPECT_EQ(ToJson(*r->order).dump(), ToJson(*order).dump()) << first;
+    EXPECT_EQ(ToJson(*r->payment).dump(), ToJson(*payment).dump()) << first;
+    auto events = Events("payment.captured", order->id);
+    ASSERT_EQ(events.size(), 1u) << first;
+    EXPECT_EQ(events[0].payload["order"].dump(), ToJson(*order).dump()) << first;
+    EXPECT_EQ(events[0].payload["payment"].dump(), ToJson(*payment).dump()) << first;
+  }
 }
 
 TEST_P(OrderServiceTest, ADeclineStoresItsRenderedAnswerToo) {
@@ -1233,6 +1258,10 @@ TEST_P(OrderServiceTest, ACaptureAfterExpiryReinstatesTheOrderWhenStockIsThere) 
   EXPECT_EQ(payments::CountCaptures(*db_, order_id), 1);
   auto kinds = TimelineKinds(order_id);
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "reinstated"), kinds.end());
+  // The event shows the order as stored: no longer cancelled, nor why.
+  auto events = Events("payment.captured", order_id);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].payload["order"].dump(), ToJson(o).dump());
   // The reinstated order goes on as any other.
   ASSERT_TRUE(orders_.Fulfil(order_id, actor_).ok());
   EXPECT_EQ(Level("MUG-1").on_hand, 8);
