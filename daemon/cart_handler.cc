@@ -52,9 +52,24 @@ orders::OrderReader ReaderOf(const Call& call) {
   return reader;
 }
 
+// Carts and checkout answers are written directly (orders::AppendJson):
+// they are on every checkout's path.
+std::string CartJson(const orders::Cart& cart) {
+  std::string out;
+  orders::AppendJson(out, cart);
+  return out;
+}
+
 Reply PaymentReply(const orders::OrderOutcome& outcome) {
+  if (outcome.payment->status != "failed") {
+    std::string body = "{\"order\":";
+    orders::AppendJson(body, *outcome.order);
+    body += ",\"payment\":";
+    orders::AppendJson(body, *outcome.payment);
+    body += '}';
+    return Reply::RawJson(201, std::move(body));
+  }
   json body = {{"order", orders::ToJson(*outcome.order)}, {"payment", orders::ToJson(*outcome.payment)}};
-  if (outcome.payment->status != "failed") return Reply::Json(201, body);
   Reply problem = Problem(Error{ErrorCode::kFailedPrecondition, "payment_declined",
                                 "the payment was declined (" + outcome.payment->failure_code.value_or("declined") +
                                     "); pay the order again with another method",
@@ -79,9 +94,11 @@ Reply CartHandler::Create(const Call& call) {
   const auth::Principal* p = call.principal();
   auto created = carts_.Create(p && p->is_customer() ? std::string_view(p->id) : std::string_view(), currency);
   if (!created) return Problem(created.error());
-  json out = {{"cart", orders::ToJson(created->cart)}};
-  if (created->token) out["token"] = *created->token;
-  return Reply::Json(201, out).Header("Location", "/v1/carts/" + created->cart.id);
+  std::string out = "{\"cart\":";
+  orders::AppendJson(out, created->cart);
+  if (created->token) out += ",\"token\":" + json(*created->token).dump();
+  out += '}';
+  return Reply::RawJson(201, std::move(out)).Header("Location", "/v1/carts/" + created->cart.id);
 }
 
 Reply CartHandler::Get(const Call& call) {
@@ -89,7 +106,7 @@ Reply CartHandler::Get(const Call& call) {
                               call.Query("shipping_method").value_or("")};
   auto cart = carts_.Get(call.Param("id"), HolderOf(call), preview);
   if (!cart) return Problem(cart.error());
-  return Reply::Json(200, orders::ToJson(*cart));
+  return Reply::RawJson(200, CartJson(*cart));
 }
 
 Reply CartHandler::AddItem(const Call& call) {
@@ -102,7 +119,7 @@ Reply CartHandler::AddItem(const Call& call) {
   if (!quantity) return Problem(quantity.error());
   auto cart = carts_.AddItem(call.Param("id"), HolderOf(call), *sku, *quantity);
   if (!cart) return Problem(cart.error());
-  return Reply::Json(201, orders::ToJson(*cart));
+  return Reply::RawJson(201, CartJson(*cart));
 }
 
 Reply CartHandler::UpdateItem(const Call& call) {
@@ -113,13 +130,13 @@ Reply CartHandler::UpdateItem(const Call& call) {
   if (!quantity) return Problem(quantity.error());
   auto cart = carts_.SetQuantity(call.Param("id"), HolderOf(call), call.Param("sku"), *quantity);
   if (!cart) return Problem(cart.error());
-  return Reply::Json(200, orders::ToJson(*cart));
+  return Reply::RawJson(200, CartJson(*cart));
 }
 
 Reply CartHandler::RemoveItem(const Call& call) {
   auto cart = carts_.RemoveItem(call.Param("id"), HolderOf(call), call.Param("sku"));
   if (!cart) return Problem(cart.error());
-  return Reply::Json(200, orders::ToJson(*cart));
+  return Reply::RawJson(200, CartJson(*cart));
 }
 
 Reply CartHandler::Checkout(const Call& call) {

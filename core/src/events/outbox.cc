@@ -16,18 +16,32 @@ void AddEvent(store::BulkInserter& out, const Event& e) {
           {e.id, e.type, std::int64_t{e.version}, e.aggregate_type, e.aggregate_id, e.payload.dump(), e.occurred_at});
 }
 
+namespace {
+
+void Insert(store::Transaction& tx, std::string_view id, std::string_view type, int version,
+            std::string_view aggregate_type, std::string_view aggregate_id, std::string_view payload_json,
+            std::string_view occurred_at) {
+  tx.Exec(
+      "INSERT INTO outbox (id, type, version, aggregate_type, aggregate_id, payload, occurred_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      {id, type, std::int64_t{version}, aggregate_type, aggregate_id, payload_json, occurred_at});
+}
+
+}  // namespace
+
 Event Append(store::Transaction& tx, IdGenerator& ids, const Clock& clock, std::string type,
              std::string aggregate_type, std::string aggregate_id, nlohmann::json payload,
              int version) {
   Event e = Make(ids, clock, std::move(type), std::move(aggregate_type), std::move(aggregate_id),
                  std::move(payload), version);
-  tx.Exec(
-      "INSERT INTO outbox (id, type, version, aggregate_type, aggregate_id, payload, occurred_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      {std::string_view(e.id), std::string_view(e.type), std::int64_t{e.version},
-       std::string_view(e.aggregate_type), std::string_view(e.aggregate_id), e.payload.dump(),
-       std::string_view(e.occurred_at)});
+  Insert(tx, e.id, e.type, e.version, e.aggregate_type, e.aggregate_id, e.payload.dump(), e.occurred_at);
   return e;
+}
+
+void AppendSerialized(store::Transaction& tx, IdGenerator& ids, const Clock& clock, std::string_view type,
+                      std::string_view aggregate_type, std::string_view aggregate_id, std::string_view payload_json,
+                      int version) {
+  Insert(tx, ids.Next("evt"), type, version, aggregate_type, aggregate_id, payload_json, FormatTime(clock.Now()));
 }
 
 std::vector<Event> ReadUnpublished(store::Transaction& tx, int limit) {

@@ -1,5 +1,7 @@
 #include "ecom/orders/json.h"
 
+#include "common/json_writer.h"
+
 namespace ecom::orders {
 namespace {
 
@@ -191,6 +193,277 @@ json ToJson(const TaxRate& r) {
   return {{"code", r.code},           {"country", r.country},         {"region", r.region},
           {"rate", FormatPercent(r.rate_ppm)}, {"inclusive", r.inclusive}, {"on_shipping", r.on_shipping},
           {"source", r.source}};
+}
+
+}  // namespace ecom::orders
+
+// ---- The same documents, written directly --------------------------------
+//
+// Carts, orders and payments are in every checkout's answers and events.
+// These write the bytes ToJson(...).dump() gives, keys in its sorted order,
+// without building a tree of allocations first.
+
+namespace ecom::orders {
+namespace {
+
+void Money(JsonWriter& w, std::int64_t amount, std::string_view currency) {
+  w.Begin('{');
+  w.Key("amount");
+  w.Value(amount);
+  w.Key("currency");
+  w.Value(currency);
+  w.End('}');
+}
+
+void Opt(JsonWriter& w, const std::optional<std::string>& v) {
+  if (v) w.Value(*v);
+  else w.ValueNull();
+}
+
+void WriteTotals(JsonWriter& w, const Totals& t, std::string_view currency) {
+  w.Begin('{');
+  w.Key("grand_total");
+  Money(w, t.grand_total, currency);
+  w.Key("shipping");
+  Money(w, t.shipping, currency);
+  w.Key("subtotal");
+  Money(w, t.subtotal, currency);
+  w.Key("tax");
+  Money(w, t.tax, currency);
+  w.Key("taxes_included");
+  w.Value(t.taxes_included);
+  w.End('}');
+}
+
+void WriteAddress(JsonWriter& w, const Address& a) {
+  w.Begin('{');
+  w.Key("city");
+  w.Value(a.city);
+  w.Key("country");
+  w.Value(a.country);
+  w.Key("line1");
+  w.Value(a.line1);
+  w.Key("line2");
+  w.Value(a.line2);
+  w.Key("name");
+  w.Value(a.name);
+  w.Key("phone");
+  w.Value(a.phone);
+  w.Key("postal_code");
+  w.Value(a.postal_code);
+  w.Key("region");
+  w.Value(a.region);
+  w.End('}');
+}
+
+void WriteCartLine(JsonWriter& w, const CartLine& l, std::string_view currency) {
+  w.Begin('{');
+  w.Key("available");
+  w.Value(l.available);
+  w.Key("catalog_price");
+  Money(w, l.catalog_price, currency);
+  w.Key("price_changed");
+  w.Value(l.price_changed);
+  w.Key("product_id");
+  w.Value(l.product_id);
+  w.Key("purchasable");
+  w.Value(l.purchasable);
+  w.Key("quantity");
+  w.Value(l.quantity);
+  w.Key("requires_shipping");
+  w.Value(l.requires_shipping);
+  w.Key("sku");
+  Opt(w, l.sku);
+  w.Key("subtotal");
+  Money(w, l.subtotal, currency);
+  w.Key("tax");
+  Money(w, l.tax, currency);
+  w.Key("title");
+  w.Value(l.title);
+  w.Key("unit_price");
+  Money(w, l.unit_price, currency);
+  w.Key("variant_id");
+  w.Value(l.variant_id);
+  w.Key("variant_title");
+  w.Value(l.variant_title);
+  w.End('}');
+}
+
+void WriteOrderLine(JsonWriter& w, const OrderLine& l) {
+  w.Begin('{');
+  w.Key("line_no");
+  w.Value(std::int64_t{l.line_no});
+  w.Key("product_id");
+  w.Value(l.product_id);
+  w.Key("quantity");
+  w.Value(l.quantity);
+  w.Key("requires_shipping");
+  w.Value(l.requires_shipping);
+  w.Key("restocked_quantity");
+  w.Value(l.restocked_quantity);
+  w.Key("sku");
+  Opt(w, l.sku);
+  w.Key("subtotal");
+  Money(w, l.subtotal, l.currency);
+  w.Key("tax");
+  Money(w, l.tax, l.currency);
+  w.Key("tax_rate");
+  w.Value(FormatPercent(l.tax_rate_ppm));
+  w.Key("title");
+  w.Value(l.title);
+  w.Key("unit_price");
+  Money(w, l.unit_price, l.currency);
+  w.Key("variant_id");
+  w.Value(l.variant_id);
+  w.Key("variant_title");
+  w.Value(l.variant_title);
+  w.End('}');
+}
+
+}  // namespace
+
+void AppendJson(std::string& out, const Cart& c) {
+  JsonWriter w(out);
+  w.Begin('{');
+  w.Key("created_at");
+  w.Value(c.created_at);
+  w.Key("currency");
+  w.Value(c.currency);
+  w.Key("customer_id");
+  Opt(w, c.customer_id);
+  w.Key("expires_at");
+  w.Value(c.expires_at);
+  w.Key("id");
+  w.Value(c.id);
+  w.Key("lines");
+  w.Begin('[');
+  for (const auto& l : c.lines) WriteCartLine(w, l, c.currency);
+  w.End(']');
+  w.Key("order_id");
+  Opt(w, c.order_id);
+  w.Key("shipping_method");
+  Opt(w, c.shipping_method);
+  w.Key("status");
+  w.Value(c.status);
+  w.Key("totals");
+  WriteTotals(w, c.totals, c.currency);
+  w.Key("updated_at");
+  w.Value(c.updated_at);
+  w.Key("version");
+  w.Value(c.version);
+  w.End('}');
+}
+
+void AppendJson(std::string& out, const Order& o) {
+  JsonWriter w(out);
+  w.Begin('{');
+  w.Key("amount_captured");
+  Money(w, o.amount_captured, o.currency);
+  w.Key("amount_refunded");
+  Money(w, o.amount_refunded, o.currency);
+  w.Key("billing_address");
+  WriteAddress(w, o.billing_address);
+  w.Key("cancel_reason");
+  Opt(w, o.cancel_reason);
+  w.Key("cart_id");
+  w.Value(o.cart_id);
+  w.Key("created_at");
+  w.Value(o.created_at);
+  w.Key("currency");
+  w.Value(o.currency);
+  w.Key("customer_id");
+  Opt(w, o.customer_id);
+  w.Key("email");
+  w.Value(o.email);
+  w.Key("id");
+  w.Value(o.id);
+  w.Key("lines");
+  w.Begin('[');
+  for (const auto& l : o.lines) WriteOrderLine(w, l);
+  w.End(']');
+  w.Key("number");
+  w.Value(o.number);
+  w.Key("payment_due_at");
+  w.Value(o.payment_due_at);
+  w.Key("payment_failure");
+  Opt(w, o.payment_failure);
+  w.Key("payment_status");
+  w.Value(std::string_view(ToString(o.payment_status)));
+  w.Key("shipment");
+  if (o.carrier) {
+    w.Begin('{');
+    w.Key("carrier");
+    w.Value(*o.carrier);
+    w.Key("tracking_number");
+    Opt(w, o.tracking_number);
+    w.Key("tracking_url");
+    Opt(w, o.tracking_url);
+    w.End('}');
+  } else {
+    w.ValueNull();
+  }
+  w.Key("shipping_address");
+  WriteAddress(w, o.shipping_address);
+  w.Key("shipping_method");
+  w.Begin('{');
+  w.Key("code");
+  w.Value(o.shipping_method);
+  w.Key("name");
+  w.Value(o.shipping_method_name);
+  w.End('}');
+  w.Key("status");
+  w.Value(std::string_view(ToString(o.status)));
+  w.Key("stock");
+  w.Value(o.stock_state);
+  w.Key("totals");
+  WriteTotals(w, o.totals, o.currency);
+  w.Key("updated_at");
+  w.Value(o.updated_at);
+  w.Key("version");
+  w.Value(o.version);
+  w.End('}');
+}
+
+void AppendJson(std::string& out, const Payment& p) {
+  JsonWriter w(out);
+  w.Begin('{');
+  w.Key("amount");
+  Money(w, p.amount.amount, p.amount.currency);
+  w.Key("amount_refunded");
+  Money(w, p.amount_refunded, p.amount.currency);
+  w.Key("captured_at");
+  Opt(w, p.captured_at);
+  w.Key("card");
+  if (!p.brand.empty() || !p.last4.empty()) {
+    w.Begin('{');
+    w.Key("brand");
+    w.Value(p.brand);
+    w.Key("last4");
+    w.Value(p.last4);
+    w.End('}');
+  } else {
+    w.ValueNull();
+  }
+  w.Key("created_at");
+  w.Value(p.created_at);
+  w.Key("failure_code");
+  Opt(w, p.failure_code);
+  w.Key("failure_message");
+  Opt(w, p.failure_message);
+  w.Key("gateway");
+  w.Value(p.gateway);
+  w.Key("id");
+  w.Value(p.id);
+  w.Key("order_id");
+  w.Value(p.order_id);
+  w.Key("reference");
+  if (p.reference.empty()) w.ValueNull();
+  else w.Value(p.reference);
+  w.Key("status");
+  w.Value(p.status);
+  w.Key("updated_at");
+  w.Value(p.updated_at);
+  w.End('}');
 }
 
 }  // namespace ecom::orders

@@ -90,10 +90,27 @@ struct OrderService::Impl {
             {ids->Next("otl"), order_id, kind, detail.dump(), std::string_view(actor.id), Now()});
   }
 
-  void Event(Transaction& tx, std::string type, const Order& order, json extra = json::object()) {
-    json payload = extra;
-    payload["order"] = ToJson(order);
-    events::Append(tx, *ids, *clock, std::move(type), "order", order.id, std::move(payload));
+  // Appends `type` with the payload {"order": ..., extra...}, written as
+  // nlohmann would write it (keys sorted) but with the order written directly.
+  void Event(Transaction& tx, std::string_view type, const Order& order, const json& extra = json::object()) {
+    std::string payload = "{";
+    bool order_written = false;
+    auto write_order = [&] {
+      if (payload.size() > 1) payload += ',';
+      payload += "\"order\":";
+      AppendJson(payload, order);
+      order_written = true;
+    };
+    for (const auto& [key, value] : extra.items()) {
+      if (!order_written && key > "order") write_order();
+      if (payload.size() > 1) payload += ',';
+      payload += json(key).dump();
+      payload += ':';
+      payload += value.dump();
+    }
+    if (!order_written) write_order();
+    payload += '}';
+    events::AppendSerialized(tx, *ids, *clock, type, "order", order.id, payload);
   }
 
   // Reads the order for a change: its row is locked first (a no-op update;

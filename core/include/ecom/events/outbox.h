@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ecom/common/clock.h"
@@ -27,6 +28,12 @@ struct Event {
 Event Append(store::Transaction& tx, IdGenerator& ids, const Clock& clock, std::string type,
              std::string aggregate_type, std::string aggregate_id, nlohmann::json payload,
              int version = 1);
+
+// The same, with the payload already written as a JSON object, for hot paths
+// that write it directly (see orders::AppendJson).
+void AppendSerialized(store::Transaction& tx, IdGenerator& ids, const Clock& clock, std::string_view type,
+                      std::string_view aggregate_type, std::string_view aggregate_id, std::string_view payload_json,
+                      int version = 1);
 
 // Builds an event without writing it (for bulk writers).
 Event Make(IdGenerator& ids, const Clock& clock, std::string type, std::string aggregate_type,

@@ -39,6 +39,12 @@ nlohmann::json ToJson(const TimelineEntry& t);
 //  "failure_message","created_at","updated_at","captured_at"}
 nlohmann::json ToJson(const Payment& p);
 nlohmann::json ToJson(const Refund& r);
+
+// Append exactly the bytes of ToJson(x).dump() to `out`, without building the
+// tree: for answers and events on the checkout path.
+void AppendJson(std::string& out, const Cart& c);
+void AppendJson(std::string& out, const Order& o);
+void AppendJson(std::string& out, const Payment& p);
 nlohmann::json ToJson(const ShippingMethod& m);
 nlohmann::json ToJson(const TaxRate& r);
 
