@@ -211,6 +211,9 @@ bool SplitPath(std::string_view target, std::vector<std::string>* segments) {
   while (true) {
     auto slash = path.find('/');
     segments->push_back(DecodeSegment(path.substr(0, slash)));
+    // No resource is named by bytes that are not text; PostgreSQL would
+    // refuse them as a parameter rather than find nothing.
+    if (!IsValidUtf8(segments->back())) return false;
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
   }
@@ -405,6 +408,13 @@ Router::Outcome Router::Serve(const httplib::Request& request) const {
   allowed.push_back("OPTIONS");
   if (request.method == "OPTIONS")
     return {Reply::Empty(204).Header("Allow", Allow(allowed)), unmatched};
+  // Query values reach the store as text: bytes that are not UTF-8 are the
+  // caller's mistake, not the server's.
+  for (const auto& [name, value] : request.params)
+    if (!IsValidUtf8(name) || !IsValidUtf8(value))
+      return {Problem(Error::Invalid("query parameters must be UTF-8 text",
+                                     {{IsValidUtf8(name) ? name : "query", "is not valid UTF-8"}})),
+              unmatched};
   if (!route) {
     Reply reply = Problem(Error{ErrorCode::kInvalidArgument,
                                 "method_not_allowed",

@@ -204,6 +204,17 @@ TEST_P(HttpApiTest, AccessLogHasOneLinePerRequestAndNoSecrets) {
   EXPECT_TRUE(found) << log;
 }
 
+// Bytes that are not UTF-8 in a path or a query are the client's mistake:
+// 404 or 400 on both stores, never a 500 from PostgreSQL refusing them.
+TEST_P(HttpApiTest, PathsAndQueriesThatAreNotUtf8AreRefusedNotFailed) {
+  EXPECT_EQ(Get("/v1/products/caf%E9").status, 404);
+  EXPECT_EQ(Get("/v1/carts/cart_%FF").status, 404);
+  Response search = Get("/v1/products?q=caf%E9");
+  EXPECT_EQ(search.status, 400) << search.body;
+  EXPECT_EQ(search.json["errors"][0]["field"], "q") << search.body;
+  EXPECT_EQ(Get("/v1/products?q=caf%C3%A9").status, 200);  // the same word, encoded right
+}
+
 TEST_P(HttpApiTest, HealthzAndReadyz) {
   Response health = Get("/healthz");
   EXPECT_EQ(health.status, 200);
