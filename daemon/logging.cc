@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "ecom/common/clock.h"
+#include "ecom/common/json_writer.h"
+#include "ecom/common/text.h"
 
 namespace ecom::daemon {
 namespace {
@@ -95,6 +97,49 @@ void Log(LogLevel level, std::string_view msg, nlohmann::ordered_json fields) {
     for (auto& [key, value] : fields.items()) line[key] = std::move(value);
   if (t_request_id && !line.contains("request_id")) line["request_id"] = *t_request_id;
   logger->log(ToSpd(level), DumpJson(line));
+}
+
+void LogRequest(const RequestLogLine& r) {
+  auto& logger = Logger();
+  if (!logger || !logger->should_log(spdlog::level::info)) return;
+  // Bad bytes (a raw path may hold any) go through Log(), which replaces them.
+  if (!IsValidUtf8(r.method) || !IsValidUtf8(r.route) || !IsValidUtf8(r.path) || !IsValidUtf8(r.request_id)) {
+    Log(LogLevel::kInfo, "request",
+        {{"method", r.method},
+         {"route", r.route},
+         {"path", r.path},
+         {"status", r.status},
+         {"duration_ms", r.duration_ms},
+         {"request_id", r.request_id},
+         {"bytes", r.bytes}});
+    return;
+  }
+  std::string line;
+  line.reserve(160 + r.path.size() + r.route.size());
+  JsonWriter w(line);
+  w.Begin('{');
+  w.Key("time");
+  w.Value(FormatTime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now())));
+  w.Key("level");
+  w.Value(std::string_view(Name(LogLevel::kInfo)));
+  w.Key("msg");
+  w.Value(std::string_view("request"));
+  w.Key("method");
+  w.Value(r.method);
+  w.Key("route");
+  w.Value(r.route);
+  w.Key("path");
+  w.Value(r.path);
+  w.Key("status");
+  w.Value(std::int64_t{r.status});
+  w.Key("duration_ms");
+  w.ValueDouble(r.duration_ms);
+  w.Key("request_id");
+  w.Value(r.request_id);
+  w.Key("bytes");
+  w.Value(static_cast<std::int64_t>(r.bytes));
+  w.End('}');
+  logger->log(spdlog::level::info, spdlog::string_view_t(line));
 }
 
 RequestLogScope::RequestLogScope(const std::string& request_id) : previous_(t_request_id) {

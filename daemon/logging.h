@@ -24,6 +24,22 @@ bool LogEnabled(LogLevel level);
 void Log(LogLevel level, std::string_view msg,
          nlohmann::ordered_json fields = nlohmann::ordered_json::object());
 
+// The line every request ends with.
+struct RequestLogLine {
+  std::string_view method;
+  std::string_view route;  // the route's pattern, or a name for unmatched requests
+  std::string_view path;   // without the query
+  int status = 0;
+  double duration_ms = 0;
+  std::string_view request_id;
+  std::size_t bytes = 0;  // of the response body
+};
+
+// Logs {"time","level":"info","msg":"request","method","route","path",
+// "status","duration_ms","request_id","bytes"}: the same line as Log()
+// would, written directly, since every request pays for it.
+void LogRequest(const RequestLogLine& r);
+
 // Names the request the calling thread is serving, for the lines it logs.
 class RequestLogScope {
  public:

@@ -176,15 +176,14 @@ void Server::Install() {
     }
     metrics_.Record(state.route, req.method, res.status, seconds);
     if (LogEnabled(LogLevel::kInfo)) {
-      std::string path = req.target.substr(0, req.target.find('?'));
-      Log(LogLevel::kInfo, "request",
-          {{"method", req.method},
-           {"route", RouteName(state.route)},
-           {"path", path},
-           {"status", res.status},
-           {"duration_ms", static_cast<double>(static_cast<std::int64_t>(seconds * 1e6)) / 1e3},
-           {"request_id", state.request_id},
-           {"bytes", res.body.size()}});
+      std::string_view target = req.target;
+      LogRequest({.method = req.method,
+                  .route = RouteName(state.route),
+                  .path = target.substr(0, target.find('?')),
+                  .status = res.status,
+                  .duration_ms = static_cast<double>(static_cast<std::int64_t>(seconds * 1e6)) / 1e3,
+                  .request_id = state.request_id,
+                  .bytes = res.body.size()});
     }
     state.active = false;
     state.route = metrics_.unmatched_route();

@@ -182,11 +182,15 @@ TEST_P(HttpApiTest, AccessLogHasOneLinePerRequestAndNoSecrets) {
             .json = json{{"name", "Logged Secretly"}}};
   r.headers.emplace("X-Request-Id", "log-test-1");
   ASSERT_EQ(Send(r).status, 201);
+  // A raw byte that is not UTF-8 in the path still makes a JSON line.
+  Request bad{.path = "/v1/categories/caf\xe9"};
+  bad.headers.emplace("X-Request-Id", "log-test-2");
+  EXPECT_EQ(Send(bad).status, 404);  // on both stores: PostgreSQL once answered 500
   ASSERT_EQ(StopDaemon(), 0);
   std::string log = DaemonLog();
   EXPECT_EQ(log.find(admin_key_), std::string::npos) << "the API key was logged";
   EXPECT_EQ(log.find("Logged Secretly"), std::string::npos) << "the request body was logged";
-  bool found = false;
+  bool found = false, found_bad = false;
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);) {
     auto j = json::parse(line, nullptr, false);
@@ -199,9 +203,20 @@ TEST_P(HttpApiTest, AccessLogHasOneLinePerRequestAndNoSecrets) {
       EXPECT_EQ(j["status"], 201);
       EXPECT_TRUE(j["duration_ms"].is_number());
       EXPECT_GT(j["bytes"].get<int>(), 0);
+      std::vector<std::string> keys;
+      auto ordered = nlohmann::ordered_json::parse(line);
+      for (const auto& [key, value] : ordered.items()) keys.push_back(key);
+      EXPECT_EQ(keys, (std::vector<std::string>{"time", "level", "msg", "method", "route", "path", "status",
+                                                "duration_ms", "request_id", "bytes"}));
+    }
+    if (j["msg"] == "request" && j["request_id"] == "log-test-2") {
+      found_bad = true;
+      EXPECT_EQ(j["path"], "/v1/categories/caf\xef\xbf\xbd");  // U+FFFD for the bad byte
+      EXPECT_EQ(j["status"], 404);
     }
   }
   EXPECT_TRUE(found) << log;
+  EXPECT_TRUE(found_bad) << log;
 }
 
 // Bytes that are not UTF-8 in a path or a query are the client's mistake:

@@ -1,7 +1,7 @@
 // A direct JSON writer for products: the same document as ToJson(), without
 // allocating a tree per field. Keys are written in the order nlohmann uses
 // (sorted), so both paths produce the same bytes.
-#include "common/json_writer.h"
+#include "ecom/common/json_writer.h"
 #include "ecom/catalog/json.h"
 
 namespace ecom::catalog {

@@ -1,6 +1,6 @@
 #include "ecom/orders/json.h"
 
-#include "common/json_writer.h"
+#include "ecom/common/json_writer.h"
 
 namespace ecom::orders {
 namespace {

@@ -1,7 +1,8 @@
 // A direct JSON writer: appends a document to a string as it is described,
 // without building a tree. For the hot answers (products, carts, orders),
 // which write their keys in the order nlohmann sorts them, so that both
-// roads produce the same bytes (private to core).
+// roads produce the same bytes, and for log lines. Strings are written as
+// given: callers pass well-formed UTF-8.
 #pragma once
 
 #include <charconv>
