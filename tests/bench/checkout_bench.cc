@@ -3,8 +3,8 @@
 // and 64 concurrent clients against one ecomd, on SQLite and on PostgreSQL
 // (when ECOM_TEST_PG_URL is set), and the product list's throughput while
 // the 16-client load runs, with the CPU each checkout cost ecomd and the
-// whole machine (ecomd, the database server and this client). CPU per
-// checkout varies less than throughput on a shared machine. Prints a table;
+// whole machine (ecomd, the database server and this client): cost, apart
+// from how well the load filled the cores. Prints a table;
 // never fails on time, only when a checkout fails for another reason than
 // running out of stock.
 //
