@@ -161,10 +161,10 @@ Result<Cart> CartService::Change(std::string_view cart_id, const CartHolder& hol
         *existing = LineFor(v, target, std::move(existing->added_at));
       } else {
         // In the order a read gives: by when added, then by variant.
-        auto at = std::upper_bound(cart.lines.begin(), cart.lines.end(), std::pair(std::string_view(now), std::string_view(v.variant_id)),
-                                   [](const auto& key, const CartLine& l) {
-                                     return key < std::pair(std::string_view(l.added_at), std::string_view(l.variant_id));
-                                   });
+        auto key = std::pair(std::string_view(now), std::string_view(v.variant_id));
+        auto at = std::upper_bound(cart.lines.begin(), cart.lines.end(), key, [](const auto& k, const CartLine& l) {
+          return k < std::pair(std::string_view(l.added_at), std::string_view(l.variant_id));
+        });
         cart.lines.insert(at, LineFor(v, target, now));
       }
     }

@@ -206,15 +206,6 @@ json ToJson(const TaxRate& r) {
 namespace ecom::orders {
 namespace {
 
-void Money(JsonWriter& w, std::int64_t amount, std::string_view currency) {
-  w.Begin('{');
-  w.Key("amount");
-  w.Value(amount);
-  w.Key("currency");
-  w.Value(currency);
-  w.End('}');
-}
-
 void Opt(JsonWriter& w, const std::optional<std::string>& v) {
   if (v) w.Value(*v);
   else w.ValueNull();
@@ -223,13 +214,13 @@ void Opt(JsonWriter& w, const std::optional<std::string>& v) {
 void WriteTotals(JsonWriter& w, const Totals& t, std::string_view currency) {
   w.Begin('{');
   w.Key("grand_total");
-  Money(w, t.grand_total, currency);
+  w.Money(t.grand_total, currency);
   w.Key("shipping");
-  Money(w, t.shipping, currency);
+  w.Money(t.shipping, currency);
   w.Key("subtotal");
-  Money(w, t.subtotal, currency);
+  w.Money(t.subtotal, currency);
   w.Key("tax");
-  Money(w, t.tax, currency);
+  w.Money(t.tax, currency);
   w.Key("taxes_included");
   w.Value(t.taxes_included);
   w.End('}');
@@ -261,7 +252,7 @@ void WriteCartLine(JsonWriter& w, const CartLine& l, std::string_view currency) 
   w.Key("available");
   w.Value(l.available);
   w.Key("catalog_price");
-  Money(w, l.catalog_price, currency);
+  w.Money(l.catalog_price, currency);
   w.Key("price_changed");
   w.Value(l.price_changed);
   w.Key("product_id");
@@ -275,13 +266,13 @@ void WriteCartLine(JsonWriter& w, const CartLine& l, std::string_view currency) 
   w.Key("sku");
   Opt(w, l.sku);
   w.Key("subtotal");
-  Money(w, l.subtotal, currency);
+  w.Money(l.subtotal, currency);
   w.Key("tax");
-  Money(w, l.tax, currency);
+  w.Money(l.tax, currency);
   w.Key("title");
   w.Value(l.title);
   w.Key("unit_price");
-  Money(w, l.unit_price, currency);
+  w.Money(l.unit_price, currency);
   w.Key("variant_id");
   w.Value(l.variant_id);
   w.Key("variant_title");
@@ -304,15 +295,15 @@ void WriteOrderLine(JsonWriter& w, const OrderLine& l) {
   w.Key("sku");
   Opt(w, l.sku);
   w.Key("subtotal");
-  Money(w, l.subtotal, l.currency);
+  w.Money(l.subtotal, l.currency);
   w.Key("tax");
-  Money(w, l.tax, l.currency);
+  w.Money(l.tax, l.currency);
   w.Key("tax_rate");
   w.Value(FormatPercent(l.tax_rate_ppm));
   w.Key("title");
   w.Value(l.title);
   w.Key("unit_price");
-  Money(w, l.unit_price, l.currency);
+  w.Money(l.unit_price, l.currency);
   w.Key("variant_id");
   w.Value(l.variant_id);
   w.Key("variant_title");
@@ -358,9 +349,9 @@ void AppendJson(std::string& out, const Order& o) {
   JsonWriter w(out);
   w.Begin('{');
   w.Key("amount_captured");
-  Money(w, o.amount_captured, o.currency);
+  w.Money(o.amount_captured, o.currency);
   w.Key("amount_refunded");
-  Money(w, o.amount_refunded, o.currency);
+  w.Money(o.amount_refunded, o.currency);
   w.Key("billing_address");
   WriteAddress(w, o.billing_address);
   w.Key("cancel_reason");
@@ -428,9 +419,9 @@ void AppendJson(std::string& out, const Payment& p) {
   JsonWriter w(out);
   w.Begin('{');
   w.Key("amount");
-  Money(w, p.amount.amount, p.amount.currency);
+  w.Money(p.amount.amount, p.amount.currency);
   w.Key("amount_refunded");
-  Money(w, p.amount_refunded, p.amount.currency);
+  w.Money(p.amount_refunded, p.amount.currency);
   w.Key("captured_at");
   Opt(w, p.captured_at);
   w.Key("card");

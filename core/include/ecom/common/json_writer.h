@@ -86,7 +86,7 @@ class JsonWriter {
   void Value(bool v) { Comma(), Bool(v); }
   void ValueDouble(double v) { Comma(), Double(v); }
   void ValueNull() { Comma(), Null(); }
-  void Money(std::int64_t amount, const std::string& currency) {
+  void Money(std::int64_t amount, std::string_view currency) {
     Begin('{');
     Key("amount");
     Value(amount);
