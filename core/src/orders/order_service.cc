@@ -84,6 +84,15 @@ struct OrderService::Impl {
 
   std::string Now() const { return FormatTime(clock->Now()); }
 
+  // How far a payment attempt must be written before `gateway` is asked to
+  // charge it: durable for a gateway elsewhere, only ordered for one that
+  // records into this very store (see PaymentGateway::records_store). Either
+  // way the request answers only after the durable write of the outcome.
+  store::Durability AttemptDurability(std::string_view gateway) const {
+    const payments::PaymentGateway* g = gateways.Find(gateway);
+    return g && g->records_store() == &db ? store::Durability::kOrdered : store::Durability::kDurable;
+  }
+
   void Timeline(Transaction& tx, std::string_view order_id, std::string_view kind, const json& detail,
                 const Actor& actor) {
     tx.Exec("INSERT INTO order_timeline (id, order_id, kind, detail, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -709,7 +718,7 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
     target.amount = {o.totals.grand_total, o.currency};
     target.order_number = o.number;
     return true;
-  });
+  }, m.AttemptDurability(gateway_name));
   if (!placed) {
     if (placed.error().reason == "price_changed" && !repriced.empty()) {
       (void)store::InWriteTransaction(m.db, [&](Transaction& tx) -> Status {
@@ -798,7 +807,7 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
     target.amount = {order.totals.grand_total, order.currency};
     target.order_number = order.number;
     return true;
-  });
+  }, m.AttemptDurability(gateway_name));
   if (!started) return std::move(started).error();
   if (out.claim.kind == Kind::kTakenOver) payment_id = out.claim.resource_id.value_or(payment_id);
   else if (out.claim.kind != Kind::kClaimed) return out;

@@ -289,15 +289,21 @@ Result<ChargeResult> TestGateway::Charge(const ChargeRequest& request) {
 
     std::string now = FormatTime(clock_->Now());
     try {
-      db_.Write([&](store::Transaction& tx) {
-        tx.Exec(
-            "INSERT INTO test_gateway_charges (idempotency_key, reference, order_id, amount, "
-            "currency, token, state, failure_code, brand, last4, refunded, created_at, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11)",
-            {row.key, row.reference, row.order_id, row.amount, row.currency, row.token, row.state,
-             row.failure_code, row.brand, row.last4, now});
-        return true;
-      });
+      // Ordered, not flushed: the charge sits in the shop's log before
+      // whatever the shop records of it, and the shop answers nobody before
+      // a durable write of its own. A crash before that loses both, as if
+      // the charge had never been asked for.
+      db_.Write(
+          [&](store::Transaction& tx) {
+            tx.Exec(
+                "INSERT INTO test_gateway_charges (idempotency_key, reference, order_id, amount, "
+                "currency, token, state, failure_code, brand, last4, refunded, created_at, "
+                "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11)",
+                {row.key, row.reference, row.order_id, row.amount, row.currency, row.token,
+                 row.state, row.failure_code, row.brand, row.last4, now});
+            return true;
+          },
+          store::Durability::kOrdered);
     } catch (const DbError& e) {
       if (e.kind() != DbError::Kind::kUniqueViolation) throw;
       // A call with the same key recorded first, earlier or concurrently:

@@ -63,6 +63,9 @@ class TestGateway final : public PaymentGateway {
   // "test".
   std::string name() const override;
 
+  // The store it was made with: its records live in the shop's own store.
+  const store::Database* records_store() const override { return &db_; }
+
   // Charges by the token table above. The idempotency key is the charge's
   // identity at the gateway: a key seen before answers its recorded outcome
   // again (a lost-answer tok_captureTimeout charge repeated answers captured),

@@ -144,6 +144,35 @@ TEST_P(StoreContractTest, ConcurrentWritersAllCommitWithoutBusyErrors) {
   else EXPECT_LE(rows->Int(0), 200);
 }
 
+TEST_P(StoreContractTest, EveryDurabilityKeepsWhatItsWorkKeepsAndShowsItOnReturn) {
+  {
+    auto tx = db_->Begin(TxMode::kWrite);
+    tx->Exec("CREATE TABLE notes (id TEXT PRIMARY KEY)");
+    tx->Commit();
+  }
+  auto visible = [&](std::string_view id) {
+    auto tx = db_->Begin(TxMode::kRead);
+    return tx->Query("SELECT 1 FROM notes WHERE id = $1", {id})->Next();
+  };
+  for (Durability d : {Durability::kDurable, Durability::kOrdered}) {
+    std::string kept = d == Durability::kDurable ? "durable" : "ordered";
+    db_->Write(
+        [&](Transaction& tx) {
+          tx.Exec("INSERT INTO notes (id) VALUES ($1)", {std::string_view(kept)});
+          return true;
+        },
+        d);
+    EXPECT_TRUE(visible(kept)) << kept;
+    db_->Write(
+        [&](Transaction& tx) {
+          tx.Exec("INSERT INTO notes (id) VALUES ($1)", {kept + "-dropped"});
+          return false;
+        },
+        d);
+    EXPECT_FALSE(visible(kept + "-dropped")) << kept;
+  }
+}
+
 TEST_P(StoreContractTest, PostgresReadersRefuseToWriteAndSeeEachCommitAtOnce) {
   if (GetParam() != "postgres") GTEST_SKIP() << "PostgreSQL's readers run on read-only sessions";
   {

@@ -18,6 +18,10 @@
 #include "ecom/common/money.h"
 #include "ecom/common/result.h"
 
+namespace ecom::store {
+class Database;
+}
+
 namespace ecom::payments {
 
 // Where a charge stands at the gateway.
@@ -87,6 +91,15 @@ class PaymentGateway {
   // Refunds part or all of a captured charge. Idempotent by key.
   // kFailedPrecondition when the gateway refuses (more than captured).
   virtual Result<RefundResult> Refund(const RefundRequest& request) = 0;
+
+  // The shop's own store, when the gateway keeps its records there (the
+  // built-in test gateway); null for a gateway elsewhere. A charge recorded
+  // in the shop's store lands in its log after everything the shop committed
+  // before asking for it, so the shop need not wait for its payment attempt
+  // to be durable first (Durability::kOrdered): a crash that lost the attempt
+  // lost the charge with it. A gateway elsewhere may keep a charge the shop
+  // lost, so the attempt must be durable before it is asked.
+  virtual const store::Database* records_store() const { return nullptr; }
 
   // Checks the signature of a webhook and reads it. kUnauthenticated
   // `invalid_signature` for a bad or stale signature; kInvalidArgument for a

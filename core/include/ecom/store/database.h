@@ -128,6 +128,18 @@ struct DatabaseOptions {
   int checkpoint_pages = 10000;      // SQLite: log size that triggers copying it back
 };
 
+// When Database::Write returns after keeping a unit's changes.
+enum class Durability {
+  kDurable,  // once they are durable
+  // Once they are committed: visible to others, and never durable later than
+  // anything committed after them (each store keeps one log in commit order),
+  // so the next durable write makes them durable too. For a step whose
+  // outcome nobody outside hears of before a durable write that follows it
+  // (see docs/architecture.md, "The checkout path"). SQLite answers it
+  // without waiting for its flush; PostgreSQL commits as for kDurable.
+  kOrdered,
+};
+
 // A database: a pool of connections to one store. Thread-safe; Begin() blocks
 // while every pooled connection is in use.
 class Database {
@@ -135,15 +147,15 @@ class Database {
   virtual ~Database() = default;
   virtual std::unique_ptr<Transaction> Begin(TxMode mode) = 0;
   // Runs `work` as one unit of work in a write transaction: if it returns
-  // true its changes are kept, and Write returns once they are durable; if
-  // it returns false or throws they are dropped, and what it threw is
-  // rethrown. Throws DbError if the store could not keep them. `work` must
-  // not commit, nor start another write. SQLite runs it on its writer
-  // thread, back to back with other units (see docs/architecture.md); the
-  // default runs it here on a transaction from Begin().
-  virtual void Write(const std::function<bool(Transaction&)>& work) {
-    auto tx = Begin(TxMode::kWrite);
-    if (work(*tx)) tx->Commit();
+  // true its changes are kept, and Write returns once they are durable (or,
+  // with kOrdered, committed); if it returns false or throws they are
+  // dropped, and what it threw is rethrown. Throws DbError if the store could
+  // not keep them. `work` must not commit, nor start another write. SQLite
+  // runs it on its writer thread, back to back with other units (see
+  // docs/architecture.md); the default runs it here on a transaction from
+  // Begin().
+  void Write(const std::function<bool(Transaction&)>& work, Durability durability = Durability::kDurable) {
+    DoWrite(work, durability);
   }
   virtual Dialect dialect() const = 0;
   // Where it points, with any password removed; safe to log.
@@ -160,6 +172,12 @@ class Database {
   // the write lock of the transaction used to migrate is enough, so this is
   // a no-op there).
   virtual std::unique_ptr<void, void (*)(void*)> LockForMigration() = 0;
+
+ protected:
+  virtual void DoWrite(const std::function<bool(Transaction&)>& work, Durability) {
+    auto tx = Begin(TxMode::kWrite);
+    if (work(*tx)) tx->Commit();
+  }
 };
 
 // Opens a store by URL: `sqlite:///abs/path.db`, `sqlite://rel/path.db`, a bare
@@ -172,14 +190,17 @@ std::unique_ptr<Database> Open(std::string_view url, const DatabaseOptions& opti
 // or deadlock). `work` returns a Result-like value; on error it is returned
 // without committing.
 template <typename Work>
-auto InWriteTransaction(Database& db, Work&& work) -> decltype(work(std::declval<Transaction&>())) {
+auto InWriteTransaction(Database& db, Work&& work, Durability durability = Durability::kDurable)
+    -> decltype(work(std::declval<Transaction&>())) {
   for (int attempt = 0;; ++attempt) {
     try {
       std::optional<decltype(work(std::declval<Transaction&>()))> result;
-      db.Write([&](Transaction& tx) {
-        result.emplace(work(tx));
-        return result->ok();
-      });
+      db.Write(
+          [&](Transaction& tx) {
+            result.emplace(work(tx));
+            return result->ok();
+          },
+          durability);
       return std::move(*result);
     } catch (const DbError& e) {
       if (e.kind() != DbError::Kind::kBusy || attempt >= 4) throw;

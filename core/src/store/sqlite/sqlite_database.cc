@@ -260,7 +260,10 @@ class Signal {
 // once. A flusher thread flushes the log to disk meanwhile and only then
 // answers the group's members: no unit is told its work is kept before a
 // flush that began after its group's COMMIT has finished. A writer alone
-// commits and flushes at once, as without groups.
+// commits and flushes at once, as without groups. A unit that asked only
+// for its changes to be ordered (Durability::kOrdered) is answered at its
+// group's COMMIT: the log keeps commit order, so the flush that makes any
+// later unit durable makes it durable too.
 //
 // Running units back to back on one thread is the point: a turn passed
 // between request threads costs a wake-up and a cold cache per unit, and
@@ -284,6 +287,7 @@ class CommitGroups {
     Connection* conn = nullptr;     // lent to a borrower for its turn
     bool in_savepoint = false;      // a later member of an open group
     bool keep = false;              // the unit asked for its changes to be kept
+    bool durable = true;            // settled after the flush, not at COMMIT
     std::exception_ptr thrown;      // what the work, or opening its turn, threw
     std::optional<DbError> lost;    // kept changes the store then lost
     Signal turn;      // a borrower's turn has come, or cannot
@@ -324,9 +328,10 @@ class CommitGroups {
 
   // Runs `work` as one unit of work and returns once it is settled;
   // rethrows what it threw, or the error that lost it.
-  void Run(const Work& work) {
+  void Run(const Work& work, Durability durability) {
     Unit unit;
     unit.work = &work;
+    unit.durable = durability == Durability::kDurable;
     if (Submit(unit)) {
       std::vector<Unit*> members;
       if (Open(unit, members)) Close(unit, Execute(unit), members);
@@ -502,14 +507,13 @@ class CommitGroups {
       if (checkpoint_due_) Checkpoint();
       int fd = log_fd_;
       GiveBack();
-      if (flush_) FlushAndSettle(fd, members);
-      else for (Unit* member : members) Settle(*member);
+      SettleCommitted(members);
+      if (!members.empty()) FlushAndSettle(fd, members);
       members.clear();
       return;
     }
-    if (!flush_) {
-      for (Unit* member : members) Settle(*member);
-    } else {
+    SettleCommitted(members);
+    if (!members.empty()) {
       {
         std::lock_guard lock(mu_);
         flushing_.insert(flushing_.end(), members.begin(), members.end());
@@ -518,6 +522,17 @@ class CommitGroups {
     }
     members.clear();
     if (checkpoint_due_) Checkpoint();
+  }
+
+  // After a COMMIT: answers the members that need no flush (all of them when
+  // commits are not flushed) and leaves in `members` those that wait for one.
+  void SettleCommitted(std::vector<Unit*>& members) {
+    auto waiting = members.begin();
+    for (Unit* member : members) {
+      if (flush_ && member->durable) *waiting++ = member;
+      else Settle(*member);
+    }
+    members.erase(waiting, members.end());
   }
 
   // Flushes the log and answers `members`.
@@ -734,7 +749,9 @@ class SqliteDatabase final : public Database {
     if (mode == TxMode::kWrite) return std::make_unique<SqliteTransaction>(&groups_, groups_.Borrow());
     return std::make_unique<SqliteTransaction>(this, pool_.Acquire());
   }
-  void Write(const std::function<bool(Transaction&)>& work) override { groups_.Run(work); }
+  void DoWrite(const std::function<bool(Transaction&)>& work, Durability durability) override {
+    groups_.Run(work, durability);
+  }
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string description() const override { return "sqlite://" + path_; }
   std::unique_ptr<void, void (*)(void*)> LockForMigration() override {
