@@ -11,10 +11,15 @@
 //   checkout_bench [--duration S] [--products N] [--clients N[,N...]] [--store sqlite|postgres]
 //
 // Uses ECOM_BIN_DIR/ecomd.
-#include <httplib.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,62 +130,229 @@ struct Load {
   double list_rps = 0;  // product list requests a second alongside, when measured
 };
 
-// One client: cart, two lines, checkout; again until the time is up.
-void Client(int port, int n, int products, Clock::time_point end, std::vector<double>* latencies, long* failed,
-            std::string* error) {
-  httplib::Client http("127.0.0.1", port);
-  http.set_keep_alive(true);
-  http.set_tcp_nodelay(true);  // else every keep-alive request waits on a delayed ACK
-  std::uint64_t k = 0;
-  json body = {{"email", "bench@example.com"},
-               {"shipping_address", {{"name", "Bench"}, {"line1", "1 Main St"}, {"city", "Springfield"}, {"country", "US"}}},
-               {"payment", {{"token", "tok_visa"}}}};
-  while (Clock::now() < end) {
-    auto start = Clock::now();
-    auto created = http.Post("/v1/carts", "{}", "application/json");
-    if (!created || created->status != 201) {
-      ++*failed;
-      if (error->empty()) *error = created ? created->body : "connection failed";
-      continue;
+// The checkout clients: one thread drives every connection through epoll,
+// as load generators such as wrk do, so that the client's own CPU (a
+// thread woken per response, a parsed document per answer) takes as little
+// as it can from the two cores ecomd is measured on. Each connection runs
+// its checkouts in turn: cart, two lines, checkout; again until the time is
+// up.
+class Clients {
+ public:
+  Clients(int port, int count, int products, Clock::time_point end)
+      : port_(port), products_(products), end_(end), conns_(count) {}
+
+  // Runs until the time is up and every connection finished its request.
+  void Run() {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    for (std::size_t n = 0; n < conns_.size(); ++n) {
+      conns_[n].n = static_cast<int>(n);
+      Connect(conns_[n]);
     }
-    json cart = json::parse(created->body);
-    std::string id = cart["cart"]["id"], token = cart["token"];
-    httplib::Headers headers = {{"X-Cart-Token", token}};
-    bool ok = true;
-    for (int line = 0; line < 2 && ok; ++line) {
-      int p = static_cast<int>((n * 7919 + k * 31 + line * 13) % products);
-      json item = {{"sku", "BENCH-" + std::to_string(p)}, {"quantity", 1}};
-      auto added = http.Post("/v1/carts/" + id + "/items", headers, item.dump(), "application/json");
-      ok = added && added->status == 201;
-      if (!ok && error->empty()) *error = added ? added->body : "connection failed";
+    std::vector<epoll_event> ready(conns_.size());
+    while (busy_ > 0) {
+      int got = epoll_wait(epoll_, ready.data(), static_cast<int>(ready.size()), 1000);
+      for (int i = 0; i < got; ++i) Serve(conns_[ready[i].data.u32]);
     }
-    if (ok) {
-      httplib::Headers h = headers;
-      h.emplace("Idempotency-Key", "bench-" + std::to_string(n) + "-" + std::to_string(++k));
-      auto paid = http.Post("/v1/carts/" + id + "/checkout", h, body.dump(), "application/json");
-      ok = paid && paid->status == 201;
-      if (!ok && error->empty()) *error = paid ? paid->body : "connection failed";
-    }
-    if (!ok) {
-      ++*failed;
-      continue;
-    }
-    latencies->push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    for (auto& c : conns_)
+      if (c.fd >= 0) ::close(c.fd);
+    ::close(epoll_);
   }
-}
+
+  std::vector<double> latencies;  // ms per completed checkout
+  long failed = 0;
+  std::string first_error;
+
+ private:
+  struct Conn {
+    int n = 0;
+    int fd = -1;
+    int step = 0;  // 0 cart, 1 and 2 lines, 3 checkout
+    std::uint64_t k = 0;
+    std::string cart_id, token;
+    std::string out, in;
+    std::size_t sent = 0;
+    Clock::time_point start;
+  };
+
+  void Connect(Conn& c) {
+    c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // else each request waits on a delayed ACK
+    if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      Fail(c, std::string("cannot connect: ") + std::strerror(errno));
+      ::close(c.fd);
+      c.fd = -1;
+      return;
+    }
+    ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = static_cast<std::uint32_t>(c.n);
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev);
+    ++busy_;
+    Begin(c);
+  }
+
+  // Starts the connection's next checkout, or retires it once time is up.
+  void Begin(Conn& c) {
+    if (Clock::now() >= end_) {
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+      --busy_;
+      return;
+    }
+    c.step = 0;
+    c.start = Clock::now();
+    Send(c, Request("/v1/carts", "", "{}"));
+  }
+
+  static std::string Request(std::string_view path, std::string_view headers, std::string_view body) {
+    std::string r = "POST ";
+    r += path;
+    r += " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+    r += headers;
+    r += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    r += body;
+    return r;
+  }
+
+  void Send(Conn& c, std::string request) {
+    c.out = std::move(request);
+    c.sent = 0;
+    c.in.clear();
+    Flush(c);
+  }
+
+  void Flush(Conn& c) {
+    while (c.sent < c.out.size()) {
+      ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        c.sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EAGAIN) {
+        Watch(c, EPOLLIN | EPOLLOUT);
+        return;
+      }
+      return Broken(c, "send failed");
+    }
+    Watch(c, EPOLLIN);
+  }
+
+  void Watch(Conn& c, std::uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u32 = static_cast<std::uint32_t>(c.n);
+    epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+
+  void Serve(Conn& c) {
+    if (c.fd < 0) return;
+    if (c.sent < c.out.size()) return Flush(c);
+    char buf[16384];
+    for (;;) {
+      ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+      if (n > 0) {
+        c.in.append(buf, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EAGAIN) break;
+      return Broken(c, "connection closed");
+    }
+    // A whole response: its head, then Content-Length bytes of body.
+    auto head_end = c.in.find("\r\n\r\n");
+    if (head_end == std::string::npos) return;
+    std::string_view head(c.in.data(), head_end);
+    auto length_at = FindHeader(head, "content-length:");
+    if (length_at == std::string_view::npos) return Broken(c, "a response without Content-Length");
+    std::size_t length = std::strtoul(head.data() + length_at, nullptr, 10);
+    if (c.in.size() < head_end + 4 + length) return;
+    int status = head.size() > 12 ? std::atoi(head.data() + 9) : 0;
+    std::string body = c.in.substr(head_end + 4, length);
+    Answered(c, status, body);
+  }
+
+  static std::size_t FindHeader(std::string_view head, std::string_view name) {
+    for (std::size_t at = head.find("\r\n"); at != std::string_view::npos; at = head.find("\r\n", at + 2)) {
+      std::string_view line = head.substr(at + 2, name.size());
+      if (line.size() == name.size() &&
+          std::equal(line.begin(), line.end(), name.begin(),
+                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+        return at + 2 + name.size();
+    }
+    return std::string_view::npos;
+  }
+
+  void Answered(Conn& c, int status, const std::string& body) {
+    if (status != 201) {
+      Fail(c, body);
+      return Begin(c);
+    }
+    if (c.step == 0) {
+      auto cart = json::parse(body, nullptr, false);
+      if (cart.is_discarded() || !cart.contains("token")) {
+        Fail(c, body);
+        return Begin(c);
+      }
+      c.cart_id = cart["cart"]["id"];
+      c.token = cart["token"];
+    }
+    if (c.step < 2) {
+      int line = c.step;
+      int p = static_cast<int>((c.n * 7919 + c.k * 31 + line * 13) % products_);
+      c.step++;
+      return Send(c, Request("/v1/carts/" + c.cart_id + "/items", "X-Cart-Token: " + c.token + "\r\n",
+                             R"({"quantity":1,"sku":"BENCH-)" + std::to_string(p) + R"("})"));
+    }
+    if (c.step == 2) {
+      c.step++;
+      std::string headers = "X-Cart-Token: " + c.token + "\r\nIdempotency-Key: bench-" + std::to_string(c.n) +
+                            "-" + std::to_string(++c.k) + "\r\n";
+      return Send(c, Request("/v1/carts/" + c.cart_id + "/checkout", headers, kCheckoutBody));
+    }
+    latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c.start).count());
+    Begin(c);
+  }
+
+  void Fail(Conn&, const std::string& error) {
+    ++failed;
+    if (first_error.empty()) first_error = error;
+  }
+
+  // The connection is unusable: count the checkout as failed and start
+  // again on a new one.
+  void Broken(Conn& c, const std::string& error) {
+    Fail(c, error);
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+    ::close(c.fd);
+    c.fd = -1;
+    --busy_;
+    if (Clock::now() < end_) Connect(c);
+  }
+
+  static constexpr std::string_view kCheckoutBody =
+      R"({"email":"bench@example.com","payment":{"token":"tok_visa"},)"
+      R"("shipping_address":{"city":"Springfield","country":"US","line1":"1 Main St","name":"Bench"}})";
+
+  int port_, products_;
+  Clock::time_point end_;
+  std::vector<Conn> conns_;
+  int epoll_ = -1;
+  int busy_ = 0;  // connections still running checkouts
+};
 
 Load RunLoad(const Daemon& d, int clients, int products, int seconds, bool with_list) {
   int port = d.port;
   double ecomd_cpu = ProcessCpuSeconds(d.pid), machine_cpu = MachineCpuSeconds();
   auto end = Clock::now() + std::chrono::seconds(seconds);
-  std::vector<std::vector<double>> latencies(clients);
-  std::vector<long> failed(clients, 0);
-  std::vector<std::string> errors(clients);
+  Clients checkouts(port, clients, products, end);
   std::atomic<long> lists{0};
   std::vector<std::thread> threads;
   auto start = Clock::now();
-  for (int i = 0; i < clients; ++i)
-    threads.emplace_back(Client, port, i, products, end, &latencies[i], &failed[i], &errors[i]);
+  if (clients > 0) threads.emplace_back([&] { checkouts.Run(); });
   if (with_list)
     for (int i = 0; i < 4; ++i)
       threads.emplace_back([&, port] {
@@ -193,12 +365,9 @@ Load RunLoad(const Daemon& d, int clients, int products, int seconds, bool with_
   for (auto& t : threads) t.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   Load load;
-  std::vector<double> all;
-  for (int i = 0; i < clients; ++i) {
-    all.insert(all.end(), latencies[i].begin(), latencies[i].end());
-    load.failed += failed[i];
-    if (load.first_error.empty()) load.first_error = errors[i];
-  }
+  std::vector<double> all = std::move(checkouts.latencies);
+  load.failed = checkouts.failed;
+  load.first_error = checkouts.first_error;
   std::sort(all.begin(), all.end());
   load.checkouts_per_s = all.size() / elapsed;
   if (!all.empty()) {
