@@ -140,6 +140,9 @@ std::optional<Order> ReadOrder(store::Transaction& tx, std::string_view order_id
 }
 
 std::optional<Order> LockOrder(store::Transaction& tx, std::string_view order_id) {
+  // A SQLite write transaction already holds the store's only write lock; a
+  // plain read spares the RETURNING its temporary table and the row its write.
+  if (tx.dialect() == store::Dialect::kSqlite) return ReadOrder(tx, order_id, true);
   return ReadOrderWith(tx, kLockOrder, order_id, true);
 }
 

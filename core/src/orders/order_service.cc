@@ -122,9 +122,21 @@ struct OrderService::Impl {
     events::AppendSerialized(tx, *ids, *clock, type, "order", order.id, payload);
   }
 
-  // Reads the order for a change: its row is locked first (a no-op update;
-  // PostgreSQL holds the lock to commit, SQLite writers are serial anyway),
-  // so the version Save compares against cannot move under the transaction.
+  // Appends `type` with the payload {"order": ..., "payment": ...}, both
+  // written directly.
+  void PaymentEvent(Transaction& tx, std::string_view type, const Order& order, const Payment& payment) {
+    std::string payload = "{\"order\":";
+    AppendJson(payload, order);
+    payload += ",\"payment\":";
+    AppendJson(payload, payment);
+    payload += '}';
+    events::AppendSerialized(tx, *ids, *clock, type, "order", order.id, payload);
+  }
+
+  // Reads the order for a change: on PostgreSQL its row is locked first (a
+  // no-op update held to commit; SQLite writers hold the store's only write
+  // lock already), so the version Save compares against cannot move under
+  // the transaction.
   Result<Order> Lock(Transaction& tx, std::string_view order_id) {
     auto order = LockOrder(tx, order_id);
     if (!order) return OrderNotFound();
@@ -320,7 +332,10 @@ struct OrderService::Impl {
 
   // ApplyCharge's work, in its transaction.
   // `latest` keeps the payment as an event reported it, for the answer.
+  // `sealed`, for a capture: its details as SealDetails seals them, made
+  // before the transaction so the writer does not wait on the cipher.
   Result<Order> ApplyChargeInTx(Transaction& tx, const std::string& payment_id, const ChargeResult& result,
+                                const std::string& sealed,
                                 const Actor& actor, std::optional<std::string>& refund_to_run,
                                 std::optional<Payment>& latest) {
     auto row = ReadPaymentRow(tx, payment_id);
@@ -330,7 +345,6 @@ struct OrderService::Impl {
     const Payment& p = row->payment;
     switch (result.state) {
       case ChargeState::kCaptured: {
-        std::string sealed = SealDetails({{"brand", result.brand}, {"last4", result.last4}, {"reference", result.reference}}, p.id);
         if (tx.Exec("UPDATE payments SET status = 'captured', details = $2, key_version = $3, captured_at = $4, "
                     "updated_at = $4, failure_code = NULL, failure_message = NULL WHERE id = $1 AND status <> 'captured'",
                     {std::string_view(p.id), std::string_view(sealed), std::int64_t{vault.current_version()},
@@ -357,7 +371,7 @@ struct OrderService::Impl {
                                    "amount_captured = amount_captured + $7",
                         {p.amount.amount}));
           tx.Exec("UPDATE reservations SET expires_at = NULL WHERE order_id = $1", {std::string_view(order.id)});
-          Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(std::move(captured)))}});
+          PaymentEvent(tx, "payment.captured", order, latest.emplace(std::move(captured)));
           return order;
         }
         tx.Exec("UPDATE orders SET amount_captured = amount_captured + $2 WHERE id = $1",
@@ -376,12 +390,12 @@ struct OrderService::Impl {
             order.cancel_reason.reset();
             ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, cancel_reason = NULL"));
             Timeline(tx, order.id, "reinstated", {{"payment_id", p.id}}, actor);
-            Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(captured))}});
+            PaymentEvent(tx, "payment.captured", order, latest.emplace(captured));
             return order;
           }
           tx.Exec("ROLLBACK TO SAVEPOINT reinstate");
           ECOM_TRY(Save(tx, order, ", active_payment_id = NULL"));
-          Event(tx, "payment.captured", order, {{"payment", ToJson(latest.emplace(captured))}});
+          PaymentEvent(tx, "payment.captured", order, latest.emplace(captured));
           ECOM_ASSIGN_OR_RETURN(Refund r, StartRefund(tx, order, p.amount.amount, "captured_after_cancel", kSystem, p.id));
           refund_to_run = r.id;
           return order;
@@ -403,7 +417,7 @@ struct OrderService::Impl {
           order.payment_status = PaymentStatus::kFailed;
           ECOM_TRY(Save(tx, order, ", payment_failure = $7, active_payment_id = NULL",
                         {std::string_view(result.failure_code)}));
-          Event(tx, "payment.failed", order, {{"payment", ToJson(latest.emplace(LoadPayment(tx, p.id)))}});
+          PaymentEvent(tx, "payment.failed", order, latest.emplace(LoadPayment(tx, p.id)));
         } else if (order.payment_status == PaymentStatus::kFailed) {
           ECOM_TRY(Save(tx, order, ", payment_failure = $7, active_payment_id = NULL",
                         {std::string_view(result.failure_code)}));
@@ -441,10 +455,14 @@ struct OrderService::Impl {
   Result<Order> ApplyCharge(const std::string& payment_id, const ChargeResult& result, const Actor& actor,
                             Completion* completion = nullptr) {
     std::optional<std::string> refund_to_run;
+    std::string sealed;
+    if (result.state == ChargeState::kCaptured)
+      sealed = SealDetails({{"brand", result.brand}, {"last4", result.last4}, {"reference", result.reference}},
+                           payment_id);
     auto order = store::InWriteTransaction(db, [&](Transaction& tx) -> Result<Order> {
       refund_to_run.reset();
       std::optional<Payment> latest;
-      auto applied = ApplyChargeInTx(tx, payment_id, result, actor, refund_to_run, latest);
+      auto applied = ApplyChargeInTx(tx, payment_id, result, sealed, actor, refund_to_run, latest);
       if (completion) completion->stored = false;
       if (applied && completion && !refund_to_run) Complete(tx, *completion, *applied, payment_id, latest);
       return applied;
@@ -622,6 +640,7 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
   OrderOutcome out;
   std::vector<std::pair<std::string, std::int64_t>> repriced;
   ChargeTarget target{payment_id, gateway_name, {}, order_id, 0};
+  std::string sealed_token = m.SealDetails({{"token", input.payment_token}}, payment_id);
   auto placed = store::InWriteTransaction(m.db, [&](Transaction& tx) -> Result<bool> {
     repriced.clear();
     out.claim = store::ClaimIdempotencyKey(tx, idempotency, order_id, *m.clock);
@@ -709,7 +728,7 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
     tx.Exec("INSERT INTO payments (id, order_id, gateway, status, amount, currency, details, key_version, created_at, "
             "updated_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $8)",
             {std::string_view(payment_id), std::string_view(o.id), std::string_view(gateway_name), o.totals.grand_total,
-             std::string_view(o.currency), m.SealDetails({{"token", input.payment_token}}, payment_id),
+             std::string_view(o.currency), std::string_view(sealed_token),
              std::int64_t{m.vault.current_version()}, std::string_view(now)});
     tx.Exec("UPDATE carts SET status = 'ordered', order_id = $2, updated_at = $3, version = version + 1 WHERE id = $1",
             {std::string_view(cart.id), std::string_view(o.id), std::string_view(now)});
@@ -774,6 +793,7 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
   std::string now = m.Now();
   OrderOutcome out;
   ChargeTarget target{payment_id, gateway_name, {}, std::string(order_id), 0};
+  std::string sealed_token = m.SealDetails({{"token", std::string(token)}}, payment_id);
   auto started = store::InWriteTransaction(m.db, [&](Transaction& tx) -> Result<bool> {
     out.claim = store::ClaimIdempotencyKey(tx, idempotency, payment_id, *m.clock);
     if (out.claim.kind != Kind::kClaimed) return false;
@@ -801,7 +821,7 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
             "updated_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $8)",
             {std::string_view(payment_id), std::string_view(order.id), std::string_view(gateway_name),
              order.totals.grand_total, std::string_view(order.currency),
-             m.SealDetails({{"token", std::string(token)}}, payment_id), std::int64_t{m.vault.current_version()},
+             std::string_view(sealed_token), std::int64_t{m.vault.current_version()},
              std::string_view(now)});
     m.Timeline(tx, order.id, "payment_attempted", {{"payment_id", payment_id}}, actor);
     target.amount = {order.totals.grand_total, order.currency};
