@@ -25,8 +25,9 @@ struct RefundRow {
 };
 
 std::optional<Order> ReadOrder(store::Transaction& tx, std::string_view order_id, bool with_lines);
-// Locks the order's row for the transaction (PostgreSQL holds it to commit;
-// SQLite writers are serial anyway) and reads it with its lines.
+// Reads the order with its lines for a change in a write transaction,
+// locking its row on PostgreSQL (held to commit). On SQLite it is a plain
+// read: the write transaction already holds the store's only write lock.
 std::optional<Order> LockOrder(store::Transaction& tx, std::string_view order_id);
 // All of an order's lines, in one statement.
 void InsertOrderLines(store::Transaction& tx, std::string_view order_id, const std::vector<OrderLine>& lines);

@@ -88,9 +88,8 @@ struct OrderService::Impl {
   // charge it: durable for a gateway elsewhere, only ordered for one that
   // records into this very store (see PaymentGateway::records_store). Either
   // way the request answers only after the durable write of the outcome.
-  store::Durability AttemptDurability(std::string_view gateway) const {
-    const payments::PaymentGateway* g = gateways.Find(gateway);
-    return g && g->records_store() == &db ? store::Durability::kOrdered : store::Durability::kDurable;
+  store::Durability AttemptDurability(const payments::PaymentGateway& gateway) const {
+    return gateway.records_store() == &db ? store::Durability::kOrdered : store::Durability::kDurable;
   }
 
   void Timeline(Transaction& tx, std::string_view order_id, std::string_view kind, const json& detail,
@@ -631,7 +630,8 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
   if (input.payment_token.empty()) errors.push_back({"payment.token", "is required"});
   if (payments::LooksLikeCardNumber(input.payment_token)) return CardNumberRefused("payment.token");
   std::string gateway_name = input.gateway.empty() ? m.gateways.default_name() : input.gateway;
-  if (!m.gateways.Find(gateway_name)) errors.push_back({"payment.gateway", "no gateway '" + gateway_name + "'"});
+  const payments::PaymentGateway* gateway = m.gateways.Find(gateway_name);
+  if (!gateway) errors.push_back({"payment.gateway", "no gateway '" + gateway_name + "'"});
   if (!errors.empty()) return Error::Invalid("the checkout is not valid", std::move(errors));
 
   std::string order_id = m.ids->Next("ord"), payment_id = m.ids->Next("pay");
@@ -737,7 +737,7 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
     target.amount = {o.totals.grand_total, o.currency};
     target.order_number = o.number;
     return true;
-  }, m.AttemptDurability(gateway_name));
+  }, m.AttemptDurability(*gateway));
   if (!placed) {
     if (placed.error().reason == "price_changed" && !repriced.empty()) {
       (void)store::InWriteTransaction(m.db, [&](Transaction& tx) -> Status {
@@ -775,7 +775,8 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
   if (token.empty()) return Error::Invalid("a payment token is required", {{"payment.token", "is required"}});
   if (payments::LooksLikeCardNumber(token)) return CardNumberRefused("token");
   std::string gateway_name = gateway.empty() ? m.gateways.default_name() : std::string(gateway);
-  if (!m.gateways.Find(gateway_name))
+  const payments::PaymentGateway* charger = m.gateways.Find(gateway_name);
+  if (!charger)
     return Error::Invalid("no such gateway", {{"payment.gateway", "no gateway '" + gateway_name + "'"}});
   // An attempt whose outcome is unknown is settled first: it may have been
   // captured, and then this one must not charge again.
@@ -827,7 +828,7 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
     target.amount = {order.totals.grand_total, order.currency};
     target.order_number = order.number;
     return true;
-  }, m.AttemptDurability(gateway_name));
+  }, m.AttemptDurability(*charger));
   if (!started) return std::move(started).error();
   if (out.claim.kind == Kind::kTakenOver) payment_id = out.claim.resource_id.value_or(payment_id);
   else if (out.claim.kind != Kind::kClaimed) return out;
