@@ -9,10 +9,13 @@
 // Uses build/bin/ecom and ecomd (ECOM_BIN_DIR), the gen_catalog and
 // bare_server helpers beside this program, wrk on PATH, and PostgreSQL when
 // ECOM_TEST_PG_URL is set.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,9 +124,22 @@ long StatusKb(pid_t pid, const char* field) {
   return 0;
 }
 
+// A port nothing uses now, as the kernel picks one for a socket bound to
+// port 0. A port computed from the pid could be one of the kernel's own
+// ephemeral ports, held by some connection (one to the PostgreSQL server),
+// and the server started on it would fail to bind.
 int FreePort() {
-  static int next = 20000 + static_cast<int>(getpid() % 20000);
-  return next++;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  if (fd >= 0) ::close(fd);
+  return port;
 }
 
 bool WaitForPort(int port, double seconds) {
