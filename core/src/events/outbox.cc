@@ -21,7 +21,7 @@ namespace {
 void Insert(store::Transaction& tx, std::string_view id, std::string_view type, int version,
             std::string_view aggregate_type, std::string_view aggregate_id, std::string_view payload_json,
             std::string_view occurred_at) {
-  tx.Exec(
+  tx.Send(
       "INSERT INTO outbox (id, type, version, aggregate_type, aggregate_id, payload, occurred_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7)",
       {id, type, std::int64_t{version}, aggregate_type, aggregate_id, payload_json, occurred_at});

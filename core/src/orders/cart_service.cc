@@ -66,7 +66,7 @@ Result<NewCart> CartService::Create(std::string_view customer_id, std::string_vi
   std::optional<std::string> digest;
   if (out.token) digest = auth::TokenDigest(*out.token);
   return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<NewCart> {
-    tx.Exec("INSERT INTO carts (id, token_hash, customer_id, currency, status, created_at, updated_at, expires_at) "
+    tx.Send("INSERT INTO carts (id, token_hash, customer_id, currency, status, created_at, updated_at, expires_at) "
             "VALUES ($1, $2, $3, $4, 'open', $5, $5, $6)",
             {std::string_view(cart.id), store::Nullable(digest), store::Nullable(cart.customer_id),
              std::string_view(cart.currency), std::string_view(cart.created_at), std::string_view(cart.expires_at)});
@@ -129,12 +129,14 @@ Result<Cart> CartService::Change(std::string_view cart_id, const CartHolder& hol
   return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<Cart> {
     // Bumping an open cart before reading it serialises changes to it: on
     // PostgreSQL a second change waits for the row lock, then reads the
-    // lines the first committed, so no added quantity is lost.
-    bool bumped = tx.Exec("UPDATE carts SET version = version + 1, updated_at = $2, expires_at = $3 "
-                          "WHERE id = $1 AND status = 'open' AND expires_at >= $2",
-                          {cart_id, std::string_view(now), std::string_view(expires)}) == 1;
+    // lines the first committed, so no added quantity is lost. The bump
+    // travels with the read, which shows whether it applied: a cart it
+    // skipped reads as closed or expired (the read's clock is later).
+    tx.Send("UPDATE carts SET version = version + 1, updated_at = $2, expires_at = $3 "
+            "WHERE id = $1 AND status = 'open' AND expires_at >= $2",
+            {cart_id, std::string_view(now), std::string_view(expires)});
     ECOM_ASSIGN_OR_RETURN(Cart cart, LoadInTx(tx, cart_id, holder, {}));
-    if (!bumped || cart.status != "open") return CartClosed(cart.status == "open" ? "expired" : cart.status);
+    if (cart.status != "open") return CartClosed(cart.status);
     ECOM_ASSIGN_OR_RETURN(VariantForSale v, FindVariantForSale(tx, sku_or_id));
     auto existing = std::find_if(cart.lines.begin(), cart.lines.end(),
                                  [&](const CartLine& l) { return l.variant_id == v.variant_id; });
@@ -153,7 +155,7 @@ Result<Cart> CartService::Change(std::string_view cart_id, const CartHolder& hol
         return Error::Precondition("too_many_lines",
                                    "a cart holds at most " + std::to_string(options_.max_lines) + " lines");
       ECOM_TRY(CheckPurchasable(v, cart.currency, target));
-      tx.Exec("INSERT INTO cart_lines (cart_id, variant_id, quantity, unit_price, added_at) VALUES ($1, $2, $3, $4, $5) "
+      tx.Send("INSERT INTO cart_lines (cart_id, variant_id, quantity, unit_price, added_at) VALUES ($1, $2, $3, $4, $5) "
               "ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity, "
               "unit_price = excluded.unit_price",
               {std::string_view(cart.id), std::string_view(v.variant_id), target, v.price, std::string_view(now)});

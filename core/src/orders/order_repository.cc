@@ -165,9 +165,9 @@ void InsertOrderLines(store::Transaction& tx, std::string_view order_id, const s
                            store::Value(std::int64_t{l.tracked})})
       params.push_back(std::move(v));
   }
-  // One statement for all lines: one round trip to PostgreSQL. The SQL for
+  // One statement for all lines, sent with what follows. The SQL for
   // each line count is prepared once per connection.
-  tx.Exec(store::InsertSql("order_lines", kColumns, kWidth, lines.size()), params);
+  tx.Send(store::InsertSql("order_lines", kColumns, kWidth, lines.size()), params);
 }
 
 std::optional<PaymentRow> ReadPaymentRow(store::Transaction& tx, std::string_view payment_id) {

@@ -94,7 +94,7 @@ struct OrderService::Impl {
 
   void Timeline(Transaction& tx, std::string_view order_id, std::string_view kind, const json& detail,
                 const Actor& actor) {
-    tx.Exec("INSERT INTO order_timeline (id, order_id, kind, detail, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    tx.Send("INSERT INTO order_timeline (id, order_id, kind, detail, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             {ids->Next("otl"), order_id, kind, detail.dump(), std::string_view(actor.id), Now()});
   }
 
@@ -211,7 +211,7 @@ struct OrderService::Impl {
     for (const auto& [variant, quantity] : lines) {
       ECOM_ASSIGN_OR_RETURN(bool held, inventory::InventoryService::ReserveInTx(tx, variant, quantity, now));
       if (held)
-        tx.Exec("INSERT INTO reservations (order_id, variant_id, quantity, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        tx.Send("INSERT INTO reservations (order_id, variant_id, quantity, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
                 {std::string_view(order_id), std::string_view(variant), quantity, std::string_view(now),
                  store::Nullable(expires_at)});
     }
@@ -369,11 +369,11 @@ struct OrderService::Impl {
           ECOM_TRY(Save(tx, order, ", active_payment_id = NULL, payment_failure = NULL, "
                                    "amount_captured = amount_captured + $7",
                         {p.amount.amount}));
-          tx.Exec("UPDATE reservations SET expires_at = NULL WHERE order_id = $1", {std::string_view(order.id)});
+          tx.Send("UPDATE reservations SET expires_at = NULL WHERE order_id = $1", {std::string_view(order.id)});
           PaymentEvent(tx, "payment.captured", order, latest.emplace(std::move(captured)));
           return order;
         }
-        tx.Exec("UPDATE orders SET amount_captured = amount_captured + $2 WHERE id = $1",
+        tx.Send("UPDATE orders SET amount_captured = amount_captured + $2 WHERE id = $1",
                 {std::string_view(order.id), p.amount.amount});
         if (unpaid) {
           // Paid after it was cancelled (a late webhook, a lost answer):
@@ -693,7 +693,7 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
     o.created_at = o.updated_at = now;
     std::optional<std::string> guest_token;
     if (!cart.customer_id) guest_token = priced_with.token_hash;
-    tx.Exec("INSERT INTO orders (id, number, cart_id, customer_id, email, guest_token_hash, status, payment_status, "
+    tx.Send("INSERT INTO orders (id, number, cart_id, customer_id, email, guest_token_hash, status, payment_status, "
             "stock_state, currency, subtotal, shipping_total, tax_total, grand_total, taxes_included, shipping_method, "
             "shipping_method_name, shipping_address, billing_address, active_payment_id, payment_due_at, created_at, "
             "updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 'pending', 'reserved', $7, $8, $9, $10, $11, $12, "
@@ -725,12 +725,12 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
       o.lines.push_back(std::move(ol));
     }
     InsertOrderLines(tx, o.id, o.lines);
-    tx.Exec("INSERT INTO payments (id, order_id, gateway, status, amount, currency, details, key_version, created_at, "
+    tx.Send("INSERT INTO payments (id, order_id, gateway, status, amount, currency, details, key_version, created_at, "
             "updated_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $8)",
             {std::string_view(payment_id), std::string_view(o.id), std::string_view(gateway_name), o.totals.grand_total,
              std::string_view(o.currency), std::string_view(sealed_token),
              std::int64_t{m.vault.current_version()}, std::string_view(now)});
-    tx.Exec("UPDATE carts SET status = 'ordered', order_id = $2, updated_at = $3, version = version + 1 WHERE id = $1",
+    tx.Send("UPDATE carts SET status = 'ordered', order_id = $2, updated_at = $3, version = version + 1 WHERE id = $1",
             {std::string_view(cart.id), std::string_view(o.id), std::string_view(now)});
     m.Timeline(tx, o.id, "placed", {{"number", o.number}, {"grand_total", o.totals.grand_total}}, actor);
     m.Event(tx, "order.placed", o);
@@ -818,7 +818,7 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
     }
     if (order.payment_status == PaymentStatus::kFailed) order.payment_status = PaymentStatus::kPending;
     ECOM_TRY(m.Save(tx, order, ", active_payment_id = $7", {std::string_view(payment_id)}));
-    tx.Exec("INSERT INTO payments (id, order_id, gateway, status, amount, currency, details, key_version, created_at, "
+    tx.Send("INSERT INTO payments (id, order_id, gateway, status, amount, currency, details, key_version, created_at, "
             "updated_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $8)",
             {std::string_view(payment_id), std::string_view(order.id), std::string_view(gateway_name),
              order.totals.grand_total, std::string_view(order.currency),

@@ -84,7 +84,7 @@ void StoreIdempotentResponse(Transaction& tx, const IdempotencyRequest& request,
                              const Clock& clock) {
   TimePoint now = clock.Now();
   std::string now_s = FormatTime(now), expires = FormatTime(now + kIdempotencyRetention);
-  tx.Exec(
+  tx.Send(
       "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, state, locked_until, "
       "response_status, response_body, created_at, expires_at) "
       "VALUES ($1, $2, $3, 'done', $4, $5, $6, $4, $7) "

@@ -295,7 +295,7 @@ Result<ChargeResult> TestGateway::Charge(const ChargeRequest& request) {
       // the charge had never been asked for.
       db_.Write(
           [&](store::Transaction& tx) {
-            tx.Exec(
+            tx.Send(
                 "INSERT INTO test_gateway_charges (idempotency_key, reference, order_id, amount, "
                 "currency, token, state, failure_code, brand, last4, refunded, created_at, "
                 "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11)",

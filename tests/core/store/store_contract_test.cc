@@ -173,6 +173,160 @@ TEST_P(StoreContractTest, EveryDurabilityKeepsWhatItsWorkKeepsAndShowsItOnReturn
   }
 }
 
+TEST_P(StoreContractTest, SentStatementsRunInOrderWithTheRestOfTheTransaction) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  tx->Exec("CREATE TABLE sent (n BIGINT PRIMARY KEY)");
+  tx->Send("INSERT INTO sent (n) VALUES ($1)", {std::int64_t{1}});
+  tx->Send("UPDATE sent SET n = n + 10");
+  tx->Send("INSERT INTO sent (n) VALUES ($1)", {std::int64_t{2}});
+  auto rows = tx->Query("SELECT n FROM sent ORDER BY n");
+  ASSERT_TRUE(rows->Next());
+  EXPECT_EQ(rows->Int(0), 2);
+  ASSERT_TRUE(rows->Next());
+  EXPECT_EQ(rows->Int(0), 11);
+  EXPECT_FALSE(rows->Next());
+  rows.reset();
+  EXPECT_EQ(tx->Exec("DELETE FROM sent WHERE n = $1", {std::int64_t{11}}), 1);
+  tx->Send("INSERT INTO sent (n) VALUES ($1)", {std::int64_t{3}});
+  tx->Commit();
+  auto reader = db_->Begin(TxMode::kRead);
+  auto kept = reader->Query("SELECT SUM(n), COUNT(*) FROM sent");
+  ASSERT_TRUE(kept->Next());
+  EXPECT_EQ(kept->Int(0), 5);
+  EXPECT_EQ(kept->Int(1), 2);
+}
+
+// PostgreSQL holds a sent statement back until an answer is needed, so its
+// error arrives with the commit; SQLite runs it at once. Either way the error
+// keeps its kind, nothing of the transaction is kept, and the connection
+// serves the next transaction.
+TEST_P(StoreContractTest, ASentStatementsErrorKeepsItsKindAndNothingIsKept) {
+  auto db = store_.OpenMigrated(1);  // one connection: the next transaction reuses it
+  {
+    auto tx = db->Begin(TxMode::kWrite);
+    tx->Exec("CREATE TABLE once (k TEXT PRIMARY KEY)");
+    tx->Exec("INSERT INTO once (k) VALUES ('a')");
+    tx->Commit();
+  }
+  bool thrown_at_send = false;
+  try {
+    auto tx = db->Begin(TxMode::kWrite);
+    tx->Send("INSERT INTO once (k) VALUES ('b')");
+    try {
+      tx->Send("INSERT INTO once (k) VALUES ('a')");
+    } catch (const DbError&) {
+      thrown_at_send = true;
+      throw;
+    }
+    tx->Send("INSERT INTO once (k) VALUES ('c')");
+    tx->Commit();
+    FAIL() << "expected a unique violation";
+  } catch (const DbError& e) {
+    EXPECT_EQ(e.kind(), DbError::Kind::kUniqueViolation) << e.what();
+  }
+  EXPECT_EQ(thrown_at_send, GetParam() == "sqlite");
+  {
+    auto tx = db->Begin(TxMode::kWrite);
+    auto rows = tx->Query("SELECT k FROM once ORDER BY k");
+    ASSERT_TRUE(rows->Next());
+    EXPECT_EQ(rows->Text(0), "a");
+    EXPECT_FALSE(rows->Next());
+    rows.reset();
+    tx->Send("INSERT INTO once (k) VALUES ('d')");
+    tx->Commit();
+  }
+  auto reader = db->Begin(TxMode::kRead);
+  auto rows = reader->Query("SELECT COUNT(*) FROM once");
+  ASSERT_TRUE(rows->Next());
+  EXPECT_EQ(rows->Int(0), 2);
+}
+
+TEST_P(StoreContractTest, ADroppedTransactionUndoesWhatItSentAndFreesItsConnection) {
+  auto db = store_.OpenMigrated(1);
+  {
+    auto tx = db->Begin(TxMode::kWrite);
+    tx->Exec("CREATE TABLE dropped (k TEXT)");
+    tx->Commit();
+  }
+  {
+    auto tx = db->Begin(TxMode::kWrite);
+    tx->Send("INSERT INTO dropped (k) VALUES ('never')");
+  }
+  db->Write([](Transaction& tx) {
+    tx.Send("INSERT INTO dropped (k) VALUES ('refused')");
+    return false;
+  });
+  db->Write([](Transaction& tx) {
+    tx.Send("INSERT INTO dropped (k) VALUES ('kept')");
+    return true;
+  });
+  auto reader = db->Begin(TxMode::kRead);
+  auto rows = reader->Query("SELECT k FROM dropped");
+  ASSERT_TRUE(rows->Next());
+  EXPECT_EQ(rows->Text(0), "kept");
+  EXPECT_FALSE(rows->Next());
+}
+
+// A statement that fails to prepare must not leave the connection thinking
+// it is prepared: the next use fails for its own reason again, and a good
+// statement after it runs.
+TEST_P(StoreContractTest, AStatementThatFailsToPrepareFailsTheSameWayNextTime) {
+  auto db = store_.OpenMigrated(1);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    SCOPED_TRACE(attempt);
+    try {
+      auto tx = db->Begin(TxMode::kWrite);
+      tx->Send("INSERT INTO no_such_table (k) VALUES ($1)", {"x"});
+      tx->Commit();
+      FAIL() << "expected an error";
+    } catch (const DbError& e) {
+      EXPECT_NE(std::string(e.what()).find("no_such_table"), std::string::npos) << e.what();
+    }
+  }
+  auto tx = db->Begin(TxMode::kWrite);
+  tx->Exec("CREATE TABLE after_failure (k TEXT)");
+  tx->Send("INSERT INTO after_failure (k) VALUES ($1)", {"ok"});
+  auto rows = tx->Query("SELECT k FROM after_failure");
+  ASSERT_TRUE(rows->Next());
+  EXPECT_EQ(rows->Text(0), "ok");
+}
+
+// A large InsertRows leaves PostgreSQL's pipeline for a COPY: what was sent
+// before it lands first, and what follows still pipelines.
+TEST_P(StoreContractTest, SentStatementsAndALargeInsertKeepTheirOrder) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  tx->Exec("CREATE TABLE mixed (n BIGINT PRIMARY KEY)");
+  tx->Send("INSERT INTO mixed (n) VALUES (-1)");
+  std::vector<Value> values;
+  for (std::int64_t i = 0; i < 100; ++i) values.emplace_back(i);
+  tx->InsertRows("mixed", "n", values);
+  tx->Send("DELETE FROM mixed WHERE n < 50");
+  tx->Commit();
+  auto reader = db_->Begin(TxMode::kRead);
+  auto rows = reader->Query("SELECT COUNT(*), MIN(n) FROM mixed");
+  ASSERT_TRUE(rows->Next());
+  EXPECT_EQ(rows->Int(0), 50);
+  EXPECT_EQ(rows->Int(1), 50);
+}
+
+// An ordered unit is PostgreSQL's asynchronous commit: it does not wait for
+// its log flush, which the next durable commit makes for it.
+TEST_P(StoreContractTest, PostgresCommitsOrderedUnitsWithoutWaitingForTheFlush) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "SQLite's ordered units are tested by durability_test";
+  for (Durability d : {Durability::kDurable, Durability::kOrdered}) {
+    std::string setting;
+    db_->Write(
+        [&](Transaction& tx) {
+          auto rows = tx.Query("SELECT current_setting('synchronous_commit')");
+          rows->Next();
+          setting = rows->Text(0);
+          return true;
+        },
+        d);
+    EXPECT_EQ(setting, d == Durability::kOrdered ? "off" : "on");
+  }
+}
+
 TEST_P(StoreContractTest, PostgresReadersRefuseToWriteAndSeeEachCommitAtOnce) {
   if (GetParam() != "postgres") GTEST_SKIP() << "PostgreSQL's readers run on read-only sessions";
   {

@@ -90,6 +90,15 @@ class Transaction {
   std::int64_t Exec(std::string_view sql, std::span<const Value> params) {
     return DoExec(sql, params);
   }
+  // Runs a statement whose count nobody reads. A store may hold it back and
+  // send it with the transaction's next statement or its commit (PostgreSQL
+  // does, saving a round trip each), so a failure, such as a broken
+  // constraint, is thrown by the next call that waits for the store. Use
+  // Exec where the caller must catch the statement's own error.
+  void Send(std::string_view sql, std::initializer_list<Value> params = {}) {
+    DoSend(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+  void Send(std::string_view sql, std::span<const Value> params) { DoSend(sql, params); }
 
   // Inserts rows into `table`: `columns` names them, comma-separated, and
   // `values` holds the rows one after another (a multiple of the column
@@ -114,6 +123,7 @@ class Transaction {
  protected:
   virtual std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) = 0;
   virtual std::int64_t DoExec(std::string_view sql, std::span<const Value> params) = 0;
+  virtual void DoSend(std::string_view sql, std::span<const Value> params) { DoExec(sql, params); }
 };
 
 enum class TxMode {
