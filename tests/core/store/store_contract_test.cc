@@ -352,6 +352,40 @@ TEST_P(StoreContractTest, PostgresReadersRefuseToWriteAndSeeEachCommitAtOnce) {
   EXPECT_EQ(count(), 1);  // read committed: each statement sees the latest commit
 }
 
+// A session the server ends (a restart, a failover, an administrator) costs
+// the transaction that meets it, as kUnavailable; the pool then drops it and
+// the next transaction gets a fresh session.
+TEST_P(StoreContractTest, PostgresReplacesASessionTheServerEnded) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "SQLite has no server to end a session";
+  auto db = store_.OpenMigrated(1);
+  auto backend = [&] {
+    std::int64_t pid = 0;
+    db->Write([&](Transaction& tx) {
+      auto rows = tx.Query("SELECT pg_backend_pid()");
+      rows->Next();
+      pid = rows->Int(0);
+      return true;
+    });
+    return pid;
+  };
+  std::int64_t first = backend();
+  {
+    auto admin = db->Begin(TxMode::kRead);
+    // Waits until the session is gone.
+    auto ended = admin->Query("SELECT pg_terminate_backend(CAST($1 AS INTEGER), 10000)", {first});
+    ASSERT_TRUE(ended->Next());
+    ASSERT_TRUE(ended->Bool(0));
+  }
+  try {
+    backend();
+    FAIL() << "expected the ended session to fail";
+  } catch (const DbError& e) {
+    EXPECT_EQ(e.kind(), DbError::Kind::kUnavailable) << e.what();
+  }
+  std::int64_t second = backend();
+  EXPECT_NE(second, first);
+}
+
 TEST(StoreOpenTest, RejectsUnknownSchemes) {
   EXPECT_THROW(Open("mysql://localhost/db"), std::invalid_argument);
 }
