@@ -123,7 +123,7 @@ Status CheckThreshold(std::optional<std::int64_t> threshold) {
 // Sets the threshold of a level known to exist, with its event.
 StockLevel SetThresholdInTx(Transaction& tx, IdGenerator& ids, const Clock& clock, std::string_view variant_id,
                             std::optional<std::int64_t> threshold, const Actor& actor) {
-  tx.Exec("UPDATE inventory_levels SET low_stock_threshold = $2 WHERE variant_id = $1",
+  tx.Send("UPDATE inventory_levels SET low_stock_threshold = $2 WHERE variant_id = $1",
           {variant_id, store::Nullable(threshold)});
   StockLevel after = *FindLevel(tx, variant_id);
   auto payload = LevelPayload(after);

@@ -144,7 +144,7 @@ Result<Cart> CartService::Change(std::string_view cart_id, const CartHolder& hol
     if (target == 0) {
       if (existing == cart.lines.end())
         return Error::NotFound("line_not_found", "the cart has no line for " + std::string(sku_or_id));
-      tx.Exec("DELETE FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
+      tx.Send("DELETE FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
               {std::string_view(cart.id), std::string_view(v.variant_id)});
       cart.lines.erase(existing);
     } else {
@@ -223,19 +223,19 @@ Result<std::optional<Cart>> CartService::MergeGuestCart(std::string_view token, 
     own.reset();
     if (!target) {
       // The guest cart becomes the customer's; its token no longer opens it.
-      tx.Exec("UPDATE carts SET customer_id = $2, token_hash = NULL, version = version + 1, updated_at = $3 "
+      tx.Send("UPDATE carts SET customer_id = $2, token_hash = NULL, version = version + 1, updated_at = $3 "
               "WHERE id = $1",
               {std::string_view(guest_id), customer_id, std::string_view(now)});
       target = guest_id;
     } else {
-      tx.Exec("UPDATE carts SET version = version + 1, updated_at = $2 WHERE id = $1",
+      tx.Send("UPDATE carts SET version = version + 1, updated_at = $2 WHERE id = $1",
               {std::string_view(*target), std::string_view(now)});
-      tx.Exec("INSERT INTO cart_lines (cart_id, variant_id, quantity, unit_price, added_at) "
+      tx.Send("INSERT INTO cart_lines (cart_id, variant_id, quantity, unit_price, added_at) "
               "SELECT $1, variant_id, quantity, unit_price, added_at FROM cart_lines WHERE cart_id = $2 "
               "ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = cart_lines.quantity + excluded.quantity",
               {std::string_view(*target), std::string_view(guest_id)});
-      tx.Exec("DELETE FROM cart_lines WHERE cart_id = $1", {std::string_view(guest_id)});
-      tx.Exec("UPDATE carts SET status = 'merged', token_hash = NULL, updated_at = $2 WHERE id = $1",
+      tx.Send("DELETE FROM cart_lines WHERE cart_id = $1", {std::string_view(guest_id)});
+      tx.Send("UPDATE carts SET status = 'merged', token_hash = NULL, updated_at = $2 WHERE id = $1",
               {std::string_view(guest_id), std::string_view(now)});
     }
     ECOM_ASSIGN_OR_RETURN(Cart cart, LoadInTx(tx, *target, CartHolder{std::string(customer_id), false}, {}));
@@ -247,7 +247,7 @@ std::int64_t CartService::ExpireIdle() {
   std::string now = FormatTime(clock_->Now());
   std::int64_t n = 0;
   (void)store::InWriteTransaction(db_, [&](Transaction& tx) -> Status {
-    tx.Exec("DELETE FROM cart_lines WHERE cart_id IN (SELECT id FROM carts WHERE status = 'open' AND expires_at < $1)",
+    tx.Send("DELETE FROM cart_lines WHERE cart_id IN (SELECT id FROM carts WHERE status = 'open' AND expires_at < $1)",
             {std::string_view(now)});
     n = tx.Exec("UPDATE carts SET status = 'expired', token_hash = NULL, updated_at = $1 "
                 "WHERE status = 'open' AND expires_at < $1",

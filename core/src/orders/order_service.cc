@@ -197,7 +197,7 @@ struct OrderService::Impl {
     std::string now = Now();
     for (const auto& [variant, quantity] : ReadReservations(tx, order_id))
       ECOM_TRY(inventory::InventoryService::ReleaseInTx(tx, variant, quantity, now));
-    tx.Exec("DELETE FROM reservations WHERE order_id = $1", {std::string_view(order_id)});
+    tx.Send("DELETE FROM reservations WHERE order_id = $1", {std::string_view(order_id)});
     return Ok();
   }
 
@@ -259,7 +259,7 @@ struct OrderService::Impl {
     r.status = "pending";
     r.actor = actor.id;
     r.created_at = Now();
-    tx.Exec("INSERT INTO refunds (id, order_id, payment_id, amount, currency, reason, status, actor, created_at, updated_at) "
+    tx.Send("INSERT INTO refunds (id, order_id, payment_id, amount, currency, reason, status, actor, created_at, updated_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8)",
             {std::string_view(r.id), std::string_view(r.order_id), std::string_view(r.payment_id), amount,
              std::string_view(order.currency), std::string_view(r.reason), std::string_view(r.actor),
@@ -293,7 +293,7 @@ struct OrderService::Impl {
       if (current->refund.status != "pending") return current->refund;
       const Refund& r = current->refund;
       if (answer) {
-        tx.Exec("UPDATE refunds SET status = 'succeeded', details = $2, updated_at = $3 WHERE id = $1 AND status = 'pending'",
+        tx.Send("UPDATE refunds SET status = 'succeeded', details = $2, updated_at = $3 WHERE id = $1 AND status = 'pending'",
                 {std::string_view(r.id), SealDetails({{"reference", answer->reference}}, r.id), std::string_view(now)});
         // A refund of a second, duplicate capture gives back money the order
         // never needed: the order's own payment status stays as it was.
@@ -307,11 +307,11 @@ struct OrderService::Impl {
         Event(tx, "payment.refunded", order, {{"refund", ToJson(r)}});
       } else {
         // The gateway refused: give the amount back to what may be refunded.
-        tx.Exec("UPDATE refunds SET status = 'failed', updated_at = $2 WHERE id = $1 AND status = 'pending'",
+        tx.Send("UPDATE refunds SET status = 'failed', updated_at = $2 WHERE id = $1 AND status = 'pending'",
                 {std::string_view(r.id), std::string_view(now)});
-        tx.Exec("UPDATE orders SET amount_refunded = amount_refunded - $2 WHERE id = $1",
+        tx.Send("UPDATE orders SET amount_refunded = amount_refunded - $2 WHERE id = $1",
                 {std::string_view(order.id), r.amount.amount});
-        tx.Exec("UPDATE payments SET amount_refunded = amount_refunded - $2 WHERE id = $1",
+        tx.Send("UPDATE payments SET amount_refunded = amount_refunded - $2 WHERE id = $1",
                 {std::string_view(r.payment_id), r.amount.amount});
         Timeline(tx, order.id, "refund_failed", {{"refund_id", r.id}, {"reason", answer.error().reason}},
                  Actor{"gateway:" + payment.gateway});
@@ -509,7 +509,7 @@ struct OrderService::Impl {
       }
       // Nobody knows whether money moved: mark it, and let Sweep ask later.
       (void)store::InWriteTransaction(db, [&](Transaction& tx) -> Status {
-        tx.Exec("UPDATE payments SET status = 'unknown', updated_at = $2 WHERE id = $1 AND status = 'pending'",
+        tx.Send("UPDATE payments SET status = 'unknown', updated_at = $2 WHERE id = $1 AND status = 'pending'",
                 {std::string_view(payment_id), Now()});
         return Ok();
       });
@@ -599,7 +599,7 @@ struct OrderService::Impl {
           (order.payment_status != PaymentStatus::kPending && order.payment_status != PaymentStatus::kFailed))
         return false;
       ECOM_TRY(ReleaseReservations(tx, order.id));
-      tx.Exec("UPDATE payments SET status = 'failed', failure_code = 'expired', updated_at = $2 WHERE order_id = $1 "
+      tx.Send("UPDATE payments SET status = 'failed', failure_code = 'expired', updated_at = $2 WHERE order_id = $1 "
               "AND status IN ('pending', 'unknown', 'requires_confirmation')",
               {std::string_view(order.id), Now()});
       order.status = OrderStatus::kCancelled;
@@ -742,7 +742,7 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
     if (placed.error().reason == "price_changed" && !repriced.empty()) {
       (void)store::InWriteTransaction(m.db, [&](Transaction& tx) -> Status {
         for (const auto& [variant, price] : repriced)
-          tx.Exec("UPDATE cart_lines SET unit_price = $3 WHERE cart_id = $1 AND variant_id = $2",
+          tx.Send("UPDATE cart_lines SET unit_price = $3 WHERE cart_id = $1 AND variant_id = $2",
                   {cart_id, std::string_view(variant), price});
         return Ok();
       });
@@ -812,7 +812,7 @@ Result<OrderOutcome> OrderService::Pay(std::string_view order_id, const OrderRea
       if (Unsettled(row.payment.status))
         return Error::Conflict("payment_in_progress", "another payment for this order is still being processed");
       if (row.payment.status == "requires_confirmation")  // abandoned: this attempt replaces it
-        tx.Exec("UPDATE payments SET status = 'failed', failure_code = 'superseded', updated_at = $2 WHERE id = $1 "
+        tx.Send("UPDATE payments SET status = 'failed', failure_code = 'superseded', updated_at = $2 WHERE id = $1 "
                 "AND status = 'requires_confirmation'",
                 {std::string_view(row.payment.id), std::string_view(now)});
     }
@@ -916,11 +916,11 @@ Result<OrderOutcome> OrderService::Cancel(std::string_view order_id, std::string
         if (!l.tracked || back <= 0) continue;
         ECOM_TRY(inventory::InventoryService::AdjustInTx(
             tx, *m.ids, *m.clock, {l.variant_id, back, inventory::StockReason::kReturned, order.id, "order cancelled"}, actor));
-        tx.Exec("UPDATE order_lines SET restocked_quantity = quantity WHERE order_id = $1 AND line_no = $2",
+        tx.Send("UPDATE order_lines SET restocked_quantity = quantity WHERE order_id = $1 AND line_no = $2",
                 {std::string_view(order.id), std::int64_t{l.line_no}});
       }
     }
-    tx.Exec("UPDATE payments SET status = 'failed', failure_code = 'cancelled', updated_at = $2 WHERE order_id = $1 "
+    tx.Send("UPDATE payments SET status = 'failed', failure_code = 'cancelled', updated_at = $2 WHERE order_id = $1 "
             "AND status = 'requires_confirmation'",
             {std::string_view(order.id), m.Now()});
     order.status = OrderStatus::kCancelled;
@@ -957,7 +957,7 @@ Result<Order> OrderService::Fulfil(std::string_view order_id, const Actor& actor
     ECOM_TRY(CheckTransition(order.status, OrderStatus::kFulfilled));
     for (const auto& [variant, quantity] : ReadReservations(tx, order.id))
       ECOM_TRY(inventory::InventoryService::SellReservedInTx(tx, *m.ids, *m.clock, variant, quantity, order.id, actor));
-    tx.Exec("DELETE FROM reservations WHERE order_id = $1", {std::string_view(order.id)});
+    tx.Send("DELETE FROM reservations WHERE order_id = $1", {std::string_view(order.id)});
     order.status = OrderStatus::kFulfilled;
     order.stock_state = "sold";
     ECOM_TRY(m.Save(tx, order));
@@ -983,7 +983,7 @@ Result<Order> OrderService::Ship(std::string_view order_id, const ShipmentInput&
     if (order.status == OrderStatus::kConfirmed) {  // shipping fulfils what was not yet
       for (const auto& [variant, quantity] : ReadReservations(tx, order.id))
         ECOM_TRY(inventory::InventoryService::SellReservedInTx(tx, *m.ids, *m.clock, variant, quantity, order.id, actor));
-      tx.Exec("DELETE FROM reservations WHERE order_id = $1", {std::string_view(order.id)});
+      tx.Send("DELETE FROM reservations WHERE order_id = $1", {std::string_view(order.id)});
       order.stock_state = "sold";
       m.Timeline(tx, order.id, "fulfilled", json::object(), actor);
     }
@@ -1052,19 +1052,19 @@ Result<OrderOutcome> OrderService::IssueRefund(std::string_view order_id, const 
         ECOM_TRY(inventory::InventoryService::ReleaseInTx(tx, line->variant_id, rs.quantity, m.Now()));
         // The hold shrinks, or goes when nothing is left of it (a hold of
         // zero is not a hold: the table refuses one).
-        tx.Exec("DELETE FROM reservations WHERE order_id = $1 AND variant_id = $2 AND quantity = $3",
+        tx.Send("DELETE FROM reservations WHERE order_id = $1 AND variant_id = $2 AND quantity = $3",
                 {std::string_view(order.id), std::string_view(line->variant_id), rs.quantity});
-        tx.Exec("UPDATE reservations SET quantity = quantity - $3 WHERE order_id = $1 AND variant_id = $2 "
+        tx.Send("UPDATE reservations SET quantity = quantity - $3 WHERE order_id = $1 AND variant_id = $2 "
                 "AND quantity > $3",
                 {std::string_view(order.id), std::string_view(line->variant_id), rs.quantity});
       }
       line->restocked_quantity += rs.quantity;
-      tx.Exec("UPDATE order_lines SET restocked_quantity = $3 WHERE order_id = $1 AND line_no = $2",
+      tx.Send("UPDATE order_lines SET restocked_quantity = $3 WHERE order_id = $1 AND line_no = $2",
               {std::string_view(order.id), std::int64_t{line->line_no}, line->restocked_quantity});
     }
     ECOM_ASSIGN_OR_RETURN(orders::Refund r, m.StartRefund(tx, order, amount, input.reason, actor));
     refund_id = r.id;
-    tx.Exec("UPDATE idempotency_keys SET resource_id = $3 WHERE scope = $1 AND idem_key = $2",
+    tx.Send("UPDATE idempotency_keys SET resource_id = $3 WHERE scope = $1 AND idem_key = $2",
             {std::string_view(idempotency.scope), std::string_view(idempotency.key), std::string_view(r.id)});
     return true;
   });

@@ -204,7 +204,7 @@ Result<ShippingMethod> PricingSettings::PutShippingMethod(const ShippingMethod& 
   std::string now = FormatTime(clock_->Now());
   std::string countries = JoinCountries(method.countries);
   return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<ShippingMethod> {
-    tx.Exec("INSERT INTO shipping_methods (code, name, amount, currency, countries, created_at, updated_at) "
+    tx.Send("INSERT INTO shipping_methods (code, name, amount, currency, countries, created_at, updated_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
             "amount = excluded.amount, currency = excluded.currency, countries = excluded.countries, "
             "updated_at = excluded.updated_at",
@@ -242,7 +242,7 @@ Result<TaxRate> PricingSettings::PutTaxRate(const TaxRate& rate) {
       return Error::Precondition("defined_in_config", "the tax rate " + code + " is defined in the configuration file");
   std::string now = FormatTime(clock_->Now());
   return store::InWriteTransaction(db_, [&](Transaction& tx) -> Result<TaxRate> {
-    tx.Exec("INSERT INTO tax_rates (id, country, region, rate_ppm, inclusive, on_shipping, created_at, updated_at) "
+    tx.Send("INSERT INTO tax_rates (id, country, region, rate_ppm, inclusive, on_shipping, created_at, updated_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (country, region) DO UPDATE SET "
             "rate_ppm = excluded.rate_ppm, inclusive = excluded.inclusive, on_shipping = excluded.on_shipping, "
             "updated_at = excluded.updated_at",

@@ -108,7 +108,7 @@ void StoreIdempotentResponse(Database& db, const IdempotencyRequest& request,
 void ReleaseIdempotencyKey(Database& db, const IdempotencyRequest& request) {
   (void)InWriteTransaction(db, [&](Transaction& tx) -> Status {
     // A lease in the past: the next retry takes the claim over.
-    tx.Exec("UPDATE idempotency_keys SET locked_until = '' WHERE scope = $1 AND idem_key = $2 "
+    tx.Send("UPDATE idempotency_keys SET locked_until = '' WHERE scope = $1 AND idem_key = $2 "
             "AND state = 'running'",
             {std::string_view(request.scope), std::string_view(request.key)});
     return Ok();
