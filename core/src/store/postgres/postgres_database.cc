@@ -92,7 +92,12 @@ class Connection {
       throw DbError(DbError::Kind::kUnavailable, "cannot enter pipeline mode: " + Trimmed(PQerrorMessage(conn_)));
   }
 
-  std::unordered_map<std::string, std::string> prepared;  // SQL -> statement name
+  // Looked up by a view of the SQL, without copying it.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared;  // SQL -> statement name
   int statements_named = 0;
   // Set when the session's state is unknown (a read or write cut short), so
   // the pool drops it.
@@ -265,13 +270,12 @@ class PostgresTransaction final : public Transaction {
     Params p(params);
     const std::string* name = nullptr;
     if (prepare && !plan_each_time_) {
-      std::string key(sql);
-      auto it = conn_->prepared.find(key);
+      auto it = conn_->prepared.find(sql);
       // Past the cache's bound, statements run unprepared rather than
       // filling the server's per-connection statement cache.
       if (it == conn_->prepared.end() && conn_->prepared.size() < kMaxPrepared) {
         std::string fresh = "s" + std::to_string(++conn_->statements_named);
-        it = conn_->prepared.emplace(key, std::move(fresh)).first;
+        it = conn_->prepared.emplace(std::string(sql), std::move(fresh)).first;
         if (!PQsendPrepare(conn, it->second.c_str(), it->first.c_str(), 0, nullptr)) {
           conn_->prepared.erase(it);
           Lost();
@@ -301,7 +305,9 @@ class PostgresTransaction final : public Transaction {
       auto status = PQresultStatus(result.get());
       bool failed = status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED;
       if (status == PGRES_FATAL_ERROR && !error) error = ResultError(result.get(), conn);
-      if (failed && issued.is_prepare) conn_->prepared.erase(issued.sql);
+      if (failed && issued.is_prepare) {
+        if (auto it = conn_->prepared.find(issued.sql); it != conn_->prepared.end()) conn_->prepared.erase(it);
+      }
       if (!issued.is_prepare) last = std::move(result);
       while (Result(PQgetResult(conn))) {
       }
