@@ -15,6 +15,16 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
   testing::TestStore store_{GetParam()};
   std::unique_ptr<Database> db_ = store_.OpenMigrated();
+
+  using Ints = std::pair<std::int64_t, std::int64_t>;
+
+  // The two integers of the one row `sql` reads, as committed.
+  Ints Committed(std::string_view sql) {
+    auto reader = db_->Begin(TxMode::kRead);
+    auto rows = reader->Query(sql);
+    EXPECT_TRUE(rows->Next()) << sql;
+    return {rows->Int(0), rows->Int(1)};
+  }
 };
 
 TEST_P(StoreContractTest, MigratingTwiceAppliesNothingTheSecondTime) {
@@ -189,11 +199,7 @@ TEST_P(StoreContractTest, SentStatementsRunInOrderWithTheRestOfTheTransaction) {
   EXPECT_EQ(tx->Exec("DELETE FROM sent WHERE n = $1", {std::int64_t{11}}), 1);
   tx->Send("INSERT INTO sent (n) VALUES ($1)", {std::int64_t{3}});
   tx->Commit();
-  auto reader = db_->Begin(TxMode::kRead);
-  auto kept = reader->Query("SELECT SUM(n), COUNT(*) FROM sent");
-  ASSERT_TRUE(kept->Next());
-  EXPECT_EQ(kept->Int(0), 5);
-  EXPECT_EQ(kept->Int(1), 2);
+  EXPECT_EQ(Committed("SELECT SUM(n), COUNT(*) FROM sent"), Ints(5, 2));
 }
 
 // PostgreSQL holds a sent statement back until an answer is needed, so its
@@ -302,11 +308,7 @@ TEST_P(StoreContractTest, SentStatementsAndALargeInsertKeepTheirOrder) {
   tx->InsertRows("mixed", "n", values);
   tx->Send("DELETE FROM mixed WHERE n < 50");
   tx->Commit();
-  auto reader = db_->Begin(TxMode::kRead);
-  auto rows = reader->Query("SELECT COUNT(*), MIN(n) FROM mixed");
-  ASSERT_TRUE(rows->Next());
-  EXPECT_EQ(rows->Int(0), 50);
-  EXPECT_EQ(rows->Int(1), 50);
+  EXPECT_EQ(Committed("SELECT COUNT(*), MIN(n) FROM mixed"), Ints(50, 50));
 }
 
 // An ordered unit is PostgreSQL's asynchronous commit: it does not wait for
