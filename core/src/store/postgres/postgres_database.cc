@@ -200,15 +200,11 @@ class PostgresTransaction final : public Transaction {
   PostgresTransaction(PostgresDatabase* owner, std::unique_ptr<Connection> conn, TxMode mode, bool ordered);
   ~PostgresTransaction() override;
 
+  // A connection cut off while COMMIT was out throws kUnavailable: the
+  // transaction is in doubt.
   void Commit() override {
     Issue("COMMIT", {}, false);
-    try {
-      Await();
-    } catch (const DbError& e) {
-      // Cut off while COMMIT was out, the transaction is in doubt.
-      if (!conn_->usable()) throw DbError(DbError::Kind::kUnavailable, e.what());
-      throw;
-    }
+    Await();
     open_ = false;
   }
   Dialect dialect() const override { return Dialect::kPostgres; }
@@ -315,10 +311,7 @@ class PostgresTransaction final : public Transaction {
     unread_.clear();
     Result sync(PQgetResult(conn));
     if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) Lost();
-    if (error) {
-      if (!conn_->usable()) conn_->broken = true;
-      throw *error;
-    }
+    if (error) throw *error;
     return last;
   }
 
@@ -366,10 +359,7 @@ class PostgresTransaction final : public Transaction {
       }
     }
     conn_->EnterPipeline();
-    if (error) {
-      if (!conn_->usable()) conn_->broken = true;
-      throw *error;
-    }
+    if (error) throw *error;
   }
 
   static constexpr std::size_t kCopyThreshold = 16;
@@ -457,7 +447,7 @@ PostgresTransaction::PostgresTransaction(PostgresDatabase* owner, std::unique_pt
 }
 
 PostgresTransaction::~PostgresTransaction() {
-  if (mode_ == TxMode::kWrite && open_ && !conn_->broken) {
+  if (mode_ == TxMode::kWrite && open_ && conn_->usable()) {
     // Whatever is still unread goes out with the ROLLBACK and is undone.
     try {
       Issue("ROLLBACK", {}, false);
