@@ -20,20 +20,27 @@ Status CheckScope(const Access& access, const AccessRequest& request) {
                "this request needs the " + access.Describe() + " scope", std::move(scopes)};
 }
 
-Status CheckCartHolder(const AccessRequest& request, const AccessServices& services) {
+// A signed-in customer, or a guest with a cart token. Whose cart or order
+// it is, the carts code or the order handler checks.
+Status CheckCartHolder(const AccessRequest& request) {
+  if (request.caller && request.caller->is_customer()) return Ok();
+  if (!request.cart_token.empty()) return Ok();
+  if (request.caller)
+    return Error{ErrorCode::kPermissionDenied,
+                 "wrong_principal_kind",
+                 "carts are opened by their customer or by their X-Cart-Token",
+                 {}};
+  return Unauthenticated("this cart needs its X-Cart-Token header or a customer session");
+}
+
+// As CheckCartHolder; a guest's token must also open the order.
+Status CheckOrderHolder(const AccessRequest& request, const AccessServices& services) {
+  ECOM_TRY(CheckCartHolder(request));
   if (request.caller && request.caller->is_customer()) return Ok();  // the handler checks ownership
-  if (request.cart_token.empty()) {
-    if (request.caller)
-      return Error{ErrorCode::kPermissionDenied,
-                   "wrong_principal_kind",
-                   "carts are opened by their customer or by their X-Cart-Token",
-                   {}};
-    return Unauthenticated("this cart needs its X-Cart-Token header or a customer session");
-  }
-  if (!services.carts) return Error::NotFound("cart_not_found", "no such cart");
+  if (!services.carts) return Error::NotFound("order_not_found", "no such order");
   auto holds = services.carts->Holds(request.resource, request.cart_token);
   if (!holds) return std::move(holds).error();
-  if (!*holds) return Error::NotFound("cart_not_found", "no such cart");
+  if (!*holds) return Error::NotFound("order_not_found", "no such order");
   return Ok();
 }
 
@@ -71,11 +78,13 @@ Status Access::Check(const AccessRequest& request, const AccessServices& service
     case Kind::kScope:
       return CheckScope(*this, request);
     case Kind::kCartHolder:
-      return CheckCartHolder(request, services);
+      return CheckCartHolder(request);
+    case Kind::kOrderHolder:
+      return CheckOrderHolder(request, services);
     case Kind::kOrderReader:
       for (const auto& scope : scopes_)
         if (request.caller && request.caller->HasScope(scope)) return Ok();
-      return CheckCartHolder(request, services);
+      return CheckOrderHolder(request, services);
     case Kind::kWebhook:
       return CheckWebhook(request, services);
   }
@@ -91,6 +100,7 @@ std::string Access::Describe() const {
     case Kind::kSession:
       return "session";
     case Kind::kCartHolder:
+    case Kind::kOrderHolder:
       return "cart holder";
     case Kind::kWebhook:
       return "webhook";

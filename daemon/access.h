@@ -15,14 +15,15 @@
 
 namespace ecom::daemon {
 
-// Whether a guest's cart token opens a cart. The carts code implements it;
-// the router asks it for routes declared Access::CartHolder(). Thread-safe.
+// Whether a guest's cart token opens an order: the token of the cart the
+// order was placed from. The carts code implements it; the router asks it for
+// routes declared Access::OrderHolder() or OrderReader(). Thread-safe.
 class CartTokens {
  public:
   virtual ~CartTokens() = default;
-  // True if `token` (the X-Cart-Token header) is the token of cart `cart_id`.
-  // False for an unknown cart and for a token of another cart alike.
-  virtual Result<bool> Holds(std::string_view cart_id, std::string_view token) = 0;
+  // True if `token` (the X-Cart-Token header) opens order `order_id`. False
+  // for an unknown order and for another cart's token alike.
+  virtual Result<bool> Holds(std::string_view order_id, std::string_view token) = 0;
 };
 
 // The per-gateway secrets webhooks are signed with (payments.webhook_secrets).
@@ -54,9 +55,10 @@ class Access {
     kCustomer,    // a signed-in customer, acting on their own objects only
     kSession,     // a signed-in customer or staff member (their own session)
     kScope,       // an API key or a staff session holding one of scopes()
-    kCartHolder,  // a guest with the cart's X-Cart-Token, or a signed-in customer
+    kCartHolder,  // a guest with an X-Cart-Token, or a signed-in customer
+    kOrderHolder, // a guest with the X-Cart-Token of the order's cart, or a signed-in customer
     kWebhook,     // a payment gateway, by the Ecom-Signature of the body
-    kOrderReader, // a cart holder of the order's cart, or a holder of scopes()
+    kOrderReader, // an order holder, or a holder of scopes()
   };
 
   // Anyone; handlers may still show more to callers with a scope.
@@ -69,15 +71,18 @@ class Access {
   // An API key or staff session holding `scope`, or a scope that implies it
   // (`admin`; a `<resource>:write` implies `<resource>:read`).
   static Access Scope(std::string scope) { return Access(Kind::kScope, {std::move(scope)}); }
-  // A guest presenting X-Cart-Token for the cart named by path parameter
-  // `param`, or a signed-in customer (the handler then checks the cart is
-  // theirs). A token of another cart is 404, as an unknown cart is.
-  static Access CartHolder(std::string param = "id") {
-    return Access(Kind::kCartHolder, {}, std::move(param));
+  // A guest presenting an X-Cart-Token, or a signed-in customer. The carts
+  // code then checks the cart is theirs where it reads the cart anyway: the
+  // customer's own, or the cart the token was issued with. Another cart's
+  // token is 404 there, as an unknown cart is.
+  static Access CartHolder() { return Access(Kind::kCartHolder); }
+  // The order named by path parameter `param`: its customer (the handler
+  // checks) or a guest with the X-Cart-Token of the cart the order was placed
+  // from (checked here). Another cart's token is 404, as an unknown order is.
+  static Access OrderHolder(std::string param = "id") {
+    return Access(Kind::kOrderHolder, {}, std::move(param));
   }
-  // Staff or keys holding `scope`; otherwise as CartHolder(param): the
-  // order's customer (the handler checks) or a guest with the X-Cart-Token of
-  // the cart the order was placed from.
+  // Staff or keys holding `scope`; otherwise as OrderHolder(param).
   static Access OrderReader(std::string scope, std::string param = "id") {
     return Access(Kind::kOrderReader, {std::move(scope)}, std::move(param));
   }
@@ -91,7 +96,7 @@ class Access {
   Kind kind() const { return kind_; }
   bool is_public() const { return kind_ == Kind::kPublic; }
   const std::vector<std::string>& scopes() const { return scopes_; }
-  // The path parameter CartHolder and Webhook rules read ("" for others).
+  // The path parameter OrderHolder, OrderReader and Webhook rules read ("" for others).
   const std::string& resource_param() const { return param_; }
 
   // Ok if the request may reach the handler. Otherwise:
@@ -101,8 +106,8 @@ class Access {
   //     (Error::fields names the scopes);
   //   kPermissionDenied `wrong_principal_kind`: e.g. an API key on a
   //     customer's own route;
-  //   kNotFound: a cart token that does not open the cart, or a webhook for
-  //     an unknown gateway.
+  //   kNotFound: a cart token that does not open the order, or a webhook
+  //     for an unknown gateway.
   Status Check(const AccessRequest& request, const AccessServices& services) const;
 
   // "public", "customer", "session", "cart holder", "webhook", or the scope.

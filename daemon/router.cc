@@ -154,7 +154,7 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/orders/{id}", Access::OrderReader("orders:read"), &Invoke<&OrderHandler::Get>},
       {"GET", "/v1/orders/{id}/payments", Access::OrderReader("orders:read"),
        &Invoke<&OrderHandler::ListPayments>},
-      {"POST", "/v1/orders/{id}/payments", Access::CartHolder(), &Invoke<&OrderHandler::Pay>},
+      {"POST", "/v1/orders/{id}/payments", Access::OrderHolder(), &Invoke<&OrderHandler::Pay>},
       {"POST", "/v1/orders/{id}/cancel", Access::Scope("orders:write"), &Invoke<&OrderHandler::Cancel>},
       {"POST", "/v1/orders/{id}/fulfil", Access::Scope("orders:write"), &Invoke<&OrderHandler::Fulfil>},
       {"POST", "/v1/orders/{id}/ship", Access::Scope("orders:write"), &Invoke<&OrderHandler::Ship>},

@@ -74,7 +74,7 @@ class OrderCommandTest : public CliTest {
     auto cart = carts.Create("", "USD");
     EXPECT_TRUE(cart.ok()) << (cart.ok() ? "" : cart.error().message);
     if (!cart.ok()) return {};
-    orders::CartHolder holder{"", true};
+    orders::CartHolder holder{"", cart->token.value_or("")};
     for (const auto& [sku, quantity] : items) {
       auto added = carts.AddItem(cart->cart.id, holder, sku, quantity);
       EXPECT_TRUE(added.ok()) << (added.ok() ? "" : added.error().message);

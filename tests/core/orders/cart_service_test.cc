@@ -47,11 +47,11 @@ TEST_P(CartServiceTest, GuestCartComesWithATokenThatOpensOnlyIt) {
   ASSERT_TRUE(other.ok());
   EXPECT_NE(*other->token, *guest->token);
 
-  EXPECT_TRUE(*carts_.TokenOpens(guest->cart.id, *guest->token));
-  EXPECT_FALSE(*carts_.TokenOpens(other->cart.id, *guest->token));
-  EXPECT_FALSE(*carts_.TokenOpens(guest->cart.id, *other->token));
-  EXPECT_FALSE(*carts_.TokenOpens(guest->cart.id, ""));
-  EXPECT_FALSE(*carts_.TokenOpens(guest->cart.id, "ct_not-the-token"));
+  EXPECT_TRUE(carts_.Get(guest->cart.id, GuestHolder(*guest)).ok());
+  EXPECT_FALSE(carts_.Get(other->cart.id, GuestHolder(*guest)).ok());
+  EXPECT_FALSE(carts_.Get(guest->cart.id, GuestHolder(*other)).ok());
+  EXPECT_FALSE(carts_.Get(guest->cart.id, CartHolder{"", ""}).ok());
+  EXPECT_FALSE(carts_.Get(guest->cart.id, CartHolder{"", "ct_not-the-token"}).ok());
 
   // The token is kept only as a digest.
   EXPECT_EQ(Count("SELECT COUNT(*) FROM carts WHERE token_hash = $1", {*guest->token}), 0);
@@ -78,8 +78,8 @@ TEST_P(CartServiceTest, OtherCurrenciesAreRefused) {
 TEST_P(CartServiceTest, TokenOpensTheOrderPlacedFromItsCartAndNoOther) {
   auto guest = carts_.Create("", "");
   ASSERT_TRUE(guest.ok());
-  Add(guest->cart.id, GuestHolder(), "MUG-1", 1);
-  auto placed = orders_.Checkout(guest->cart.id, GuestHolder(), Input("tok_visa"),
+  Add(guest->cart.id, GuestHolder(*guest), "MUG-1", 1);
+  auto placed = orders_.Checkout(guest->cart.id, GuestHolder(*guest), Input("tok_visa"),
                                  Key("cart:" + CartTokenDigest(*guest->token), "k1"), actor_);
   ASSERT_TRUE(placed.ok()) << Describe(placed);
   ASSERT_TRUE(placed->order.has_value());
@@ -113,8 +113,10 @@ TEST_P(CartServiceTest, ACustomerCannotSeeAnothersCart) {
   auto changed = carts_.AddItem(cart, Holder(bob_), "MUG-1", 1);
   ASSERT_FALSE(changed.ok());
   EXPECT_EQ(changed.error().code, ErrorCode::kNotFound);
-  // A guest holding some verified token is no owner of a customer's cart.
-  auto as_guest = carts_.Get(cart, GuestHolder());
+  // A guest holding another cart's token is no owner of a customer's cart.
+  auto guest = carts_.Create("", "");
+  ASSERT_TRUE(guest.ok());
+  auto as_guest = carts_.Get(cart, GuestHolder(*guest));
   ASSERT_FALSE(as_guest.ok());
   EXPECT_EQ(as_guest.error().code, ErrorCode::kNotFound);
   // Nothing changed.
@@ -124,17 +126,44 @@ TEST_P(CartServiceTest, ACustomerCannotSeeAnothersCart) {
 TEST_P(CartServiceTest, AGuestCartNeedsItsToken) {
   auto guest = carts_.Create("", "");
   ASSERT_TRUE(guest.ok());
-  auto no_token = carts_.Get(guest->cart.id, CartHolder{"", false});
+  auto no_token = carts_.Get(guest->cart.id, CartHolder{"", ""});
   ASSERT_FALSE(no_token.ok());
   EXPECT_EQ(no_token.error().code, ErrorCode::kNotFound);
   auto customer = carts_.Get(guest->cart.id, Holder(ann_));
   ASSERT_FALSE(customer.ok());
   EXPECT_EQ(customer.error().code, ErrorCode::kNotFound);
-  auto add = carts_.AddItem(guest->cart.id, CartHolder{"", false}, "MUG-1", 1);
+  auto add = carts_.AddItem(guest->cart.id, CartHolder{"", ""}, "MUG-1", 1);
   ASSERT_FALSE(add.ok());
   EXPECT_EQ(add.error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(carts_.Get(guest->cart.id, GuestHolder()).ok());
-  EXPECT_EQ(carts_.Get("cart_nope", GuestHolder()).error().reason, "cart_not_found");
+  EXPECT_TRUE(carts_.Get(guest->cart.id, GuestHolder(*guest)).ok());
+  EXPECT_EQ(carts_.Get("cart_nope", GuestHolder(*guest)).error().reason, "cart_not_found");
+}
+
+TEST_P(CartServiceTest, AnotherCartsTokenOpensNothingAndChangesNothing) {
+  auto guest = carts_.Create("", "");
+  auto other = carts_.Create("", "");
+  ASSERT_TRUE(guest.ok() && other.ok());
+  Add(guest->cart.id, GuestHolder(*guest), "MUG-1", 1);
+  for (const std::string& token : {*other->token, std::string("ct_forged"), std::string("not a token")}) {
+    CartHolder stranger{"", token};
+    auto read = carts_.Get(guest->cart.id, stranger);
+    ASSERT_FALSE(read.ok()) << token;
+    EXPECT_EQ(read.error().reason, "cart_not_found");
+    auto add = carts_.AddItem(guest->cart.id, stranger, "MUG-1", 5);
+    ASSERT_FALSE(add.ok()) << token;
+    EXPECT_EQ(add.error().reason, "cart_not_found");
+    auto remove = carts_.RemoveItem(guest->cart.id, stranger, "MUG-1");
+    ASSERT_FALSE(remove.ok()) << token;
+    EXPECT_EQ(remove.error().reason, "cart_not_found");
+    auto checkout = orders_.Checkout(guest->cart.id, stranger, Input("tok_visa"), Key("cart:" + token, "k1"), actor_);
+    ASSERT_FALSE(checkout.ok()) << token;
+    EXPECT_EQ(checkout.error().reason, "cart_not_found");
+  }
+  auto cart = carts_.Get(guest->cart.id, GuestHolder(*guest));
+  ASSERT_TRUE(cart.ok()) << Describe(cart);
+  EXPECT_EQ(cart->status, "open");
+  ASSERT_EQ(cart->lines.size(), 1u);
+  EXPECT_EQ(cart->lines[0].quantity, 1);
 }
 
 TEST_P(CartServiceTest, AddingTheSameSkuTwiceSumsOneLine) {
@@ -263,8 +292,8 @@ TEST_P(CartServiceTest, MergeSumsGuestLinesIntoTheCustomersOpenCart) {
   Add(own, Holder(ann_), "MUG-1", 1);
   auto guest = carts_.Create("", "");
   ASSERT_TRUE(guest.ok());
-  Add(guest->cart.id, GuestHolder(), "MUG-1", 2);
-  Add(guest->cart.id, GuestHolder(), "TEE-1", 1);
+  Add(guest->cart.id, GuestHolder(*guest), "MUG-1", 2);
+  Add(guest->cart.id, GuestHolder(*guest), "TEE-1", 1);
 
   auto merged = carts_.MergeGuestCart(*guest->token, ann_);
   ASSERT_TRUE(merged.ok()) << Describe(merged);
@@ -277,14 +306,20 @@ TEST_P(CartServiceTest, MergeSumsGuestLinesIntoTheCustomersOpenCart) {
   EXPECT_EQ(cart.totals.subtotal, 3 * 1200 + 2500);
 
   // The guest cart is spent: merged, empty, and its token opens nothing.
-  EXPECT_FALSE(*carts_.TokenOpens(guest->cart.id, *guest->token));
-  auto left = carts_.Get(guest->cart.id, GuestHolder());
-  ASSERT_TRUE(left.ok());
-  EXPECT_EQ(left->status, "merged");
-  EXPECT_TRUE(left->lines.empty());
-  auto closed = carts_.AddItem(guest->cart.id, GuestHolder(), "MUG-1", 1);
+  auto left = carts_.Get(guest->cart.id, GuestHolder(*guest));
+  ASSERT_FALSE(left.ok());
+  EXPECT_EQ(left.error().reason, "cart_not_found");
+  auto closed = carts_.AddItem(guest->cart.id, GuestHolder(*guest), "MUG-1", 1);
   ASSERT_FALSE(closed.ok());
-  EXPECT_EQ(closed.error().reason, "cart_closed");
+  EXPECT_EQ(closed.error().reason, "cart_not_found");
+  {
+    auto tx = db_->Begin(store::TxMode::kRead);
+    auto row = tx->Query("SELECT status, (SELECT COUNT(*) FROM cart_lines WHERE cart_id = $1) FROM carts WHERE id = $1",
+                         {std::string_view(guest->cart.id)});
+    ASSERT_TRUE(row->Next());
+    EXPECT_EQ(row->Text(0), "merged");
+    EXPECT_EQ(row->Int(1), 0);
+  }
   // Merging again finds nothing.
   auto again = carts_.MergeGuestCart(*guest->token, ann_);
   ASSERT_TRUE(again.ok());
@@ -294,7 +329,7 @@ TEST_P(CartServiceTest, MergeSumsGuestLinesIntoTheCustomersOpenCart) {
 TEST_P(CartServiceTest, MergeAdoptsTheGuestCartWhenTheCustomerHasNone) {
   auto guest = carts_.Create("", "");
   ASSERT_TRUE(guest.ok());
-  Add(guest->cart.id, GuestHolder(), "TEE-1", 2);
+  Add(guest->cart.id, GuestHolder(*guest), "TEE-1", 2);
   auto merged = carts_.MergeGuestCart(*guest->token, bob_);
   ASSERT_TRUE(merged.ok()) << Describe(merged);
   ASSERT_TRUE(merged->has_value());
@@ -305,7 +340,7 @@ TEST_P(CartServiceTest, MergeAdoptsTheGuestCartWhenTheCustomerHasNone) {
   EXPECT_EQ((*merged)->lines[0].quantity, 2);
   // Now it is Bob's: his session opens it, the old token does not.
   EXPECT_TRUE(carts_.Get(guest->cart.id, Holder(bob_)).ok());
-  EXPECT_FALSE(*carts_.TokenOpens(guest->cart.id, *guest->token));
+  EXPECT_EQ(carts_.Get(guest->cart.id, GuestHolder(*guest)).error().reason, "cart_not_found");
   EXPECT_EQ(carts_.Get(guest->cart.id, Holder(ann_)).error().code, ErrorCode::kNotFound);
 }
 
@@ -323,7 +358,7 @@ TEST_P(CartServiceTest, IdleCartsExpireAndThenRefuseChanges) {
   Add(own, Holder(ann_), "MUG-1", 1);
   auto guest = carts_.Create("", "");
   ASSERT_TRUE(guest.ok());
-  Add(guest->cart.id, GuestHolder(), "MUG-1", 1);
+  Add(guest->cart.id, GuestHolder(*guest), "MUG-1", 1);
 
   clock_->Advance(std::chrono::hours(24 * 10));
   EXPECT_EQ(carts_.ExpireIdle(), 0);  // 14 days by default
@@ -342,10 +377,10 @@ TEST_P(CartServiceTest, IdleCartsExpireAndThenRefuseChanges) {
   auto set = carts_.SetQuantity(own, Holder(ann_), "MUG-1", 2);
   ASSERT_FALSE(set.ok());
   EXPECT_EQ(set.error().reason, "cart_closed");
-  auto guest_add = carts_.AddItem(guest->cart.id, GuestHolder(), "MUG-1", 1);
+  // An expired guest cart's token opens it no more.
+  auto guest_add = carts_.AddItem(guest->cart.id, GuestHolder(*guest), "MUG-1", 1);
   ASSERT_FALSE(guest_add.ok());
-  EXPECT_EQ(guest_add.error().reason, "cart_closed");
-  EXPECT_FALSE(*carts_.TokenOpens(guest->cart.id, *guest->token));
+  EXPECT_EQ(guest_add.error().reason, "cart_not_found");
   // Checkout of an expired cart is refused too.
   auto checkout = CheckoutCart(own, ann_, "tok_visa", FreshKey(ann_));
   ASSERT_FALSE(checkout.ok());

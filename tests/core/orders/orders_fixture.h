@@ -114,8 +114,9 @@ class OrdersTest : public ::testing::TestWithParam<std::string> {
 
   // ---- carts ----
 
-  CartHolder Holder(const std::string& customer_id) { return CartHolder{customer_id, false}; }
-  static CartHolder GuestHolder() { return CartHolder{"", true}; }
+  CartHolder Holder(const std::string& customer_id) { return CartHolder{customer_id, ""}; }
+  // The guest holding `cart`'s token.
+  static CartHolder GuestHolder(const NewCart& cart) { return CartHolder{"", cart.token.value_or("")}; }
 
   std::string NewCustomerCart(const std::string& customer_id) {
     auto r = carts_.Create(customer_id, "");

@@ -18,8 +18,8 @@ namespace ecom::orders {
 
 // Who acts on a cart, as the caller's credentials established it.
 struct CartHolder {
-  std::string customer_id;      // a signed-in customer; "" for a guest
-  bool token_verified = false;  // the guest presented this cart's token (checked by TokenOpens)
+  std::string customer_id;  // a signed-in customer; "" for a guest
+  std::string token;        // a guest's cart token (X-Cart-Token); opens only its own cart
 };
 
 // What LoadInTx read beside the cart, for a checkout in the same
@@ -70,9 +70,10 @@ class CartService {
                            std::int64_t quantity);
   Result<Cart> RemoveItem(std::string_view cart_id, const CartHolder& holder, std::string_view sku_or_id);
 
-  // True if `token` is the guest token of cart `id`, or of the cart order
-  // `id` was placed from (guests read their order with the cart token).
-  Result<bool> TokenOpens(std::string_view id, std::string_view token);
+  // True if `token` is the guest token of the cart order `order_id` was
+  // placed from: guests read and pay their order with the cart token. (A
+  // cart's own token is checked where the cart is read, by every call above.)
+  Result<bool> TokenOpens(std::string_view order_id, std::string_view token);
 
   // On login: the open guest cart `token` opens moves into the customer's
   // open cart (quantities summed per variant), or becomes theirs if they
