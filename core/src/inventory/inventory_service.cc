@@ -207,13 +207,16 @@ Result<StockLevel> InventoryService::AdjustInTx(Transaction& tx, IdGenerator& id
   return after;
 }
 
-Result<bool> InventoryService::ReserveInTx(Transaction& tx, std::string_view variant_id, std::int64_t quantity,
-                                           std::string_view now) {
-  std::int64_t changed = tx.Exec(
+std::size_t InventoryService::PrefetchReserve(Transaction& tx, std::string_view variant_id, std::int64_t quantity,
+                                              std::string_view now) {
+  return tx.Prefetch(
       "UPDATE inventory_levels SET reserved = reserved + $2, updated_at = $3 "
       "WHERE variant_id = $1 AND tracked = 1 AND (allow_backorder = 1 OR on_hand - reserved >= $2)",
       {variant_id, quantity, now});
-  if (changed == 1) return true;
+}
+
+Result<bool> InventoryService::TakeReserve(Transaction& tx, std::size_t ticket, std::string_view variant_id) {
+  if (tx.Take(ticket).changed == 1) return true;
   auto level = FindLevel(tx, variant_id);
   if (!level) return Error::NotFound("unknown_sku", "no variant '" + std::string(variant_id) + "'");
   if (!level->tracked) return false;

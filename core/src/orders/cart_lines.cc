@@ -63,14 +63,23 @@ CartLine LineFor(const VariantForSale& v, std::int64_t quantity, std::string add
   return l;
 }
 
-Result<VariantForSale> FindVariantForSale(store::Transaction& tx, std::string_view sku_or_id) {
+VariantRead PrefetchVariantForSale(store::Transaction& tx, std::string_view sku_or_id) {
   constexpr std::string_view kSelect =
       "SELECT v.id, v.sku, v.product_id, p.status, v.price, v.currency, COALESCE(il.on_hand - il.reserved, 0), "
       "COALESCE(il.tracked, 1), COALESCE(il.allow_backorder, 0), p.title, v.option1, v.option2, v.option3, "
       "v.requires_shipping, v.taxable "
       "FROM variants v JOIN products p ON p.id = v.product_id LEFT JOIN inventory_levels il ON il.variant_id = v.id ";
-  auto read = [&](std::string where) -> std::optional<VariantForSale> {
-    auto rows = tx.Query(std::string(kSelect) + where, {sku_or_id});
+  static const std::string kById = std::string(kSelect) + "WHERE v.id = $1";
+  static const std::string kBySku = std::string(kSelect) + "WHERE v.sku = $1";
+  VariantRead read{std::string(sku_or_id), std::nullopt, 0};
+  if (sku_or_id.rfind("var_", 0) == 0) read.by_id = tx.Prefetch(kById, {sku_or_id});
+  read.by_sku = tx.Prefetch(kBySku, {sku_or_id});
+  return read;
+}
+
+Result<VariantForSale> TakeVariantForSale(store::Transaction& tx, const VariantRead& read) {
+  auto take = [&](std::size_t ticket) -> std::optional<VariantForSale> {
+    auto rows = tx.Take(ticket).rows;
     if (!rows->Next()) return std::nullopt;
     return VariantForSale{rows->Text(0),
                           rows->OptText(1),
@@ -87,10 +96,11 @@ Result<VariantForSale> FindVariantForSale(store::Transaction& tx, std::string_vi
                           rows->Bool(14)};
   };
   std::optional<VariantForSale> v;
-  if (sku_or_id.rfind("var_", 0) == 0) v = read("WHERE v.id = $1");
-  if (!v) v = read("WHERE v.sku = $1");
+  if (read.by_id) v = take(*read.by_id);
+  std::optional<VariantForSale> by_sku = take(read.by_sku);  // taken either way: each answer is read once
+  if (!v) v = std::move(by_sku);
   if (!v) {
-    Error e = Error::NotFound("unknown_sku", "no variant with SKU or id '" + std::string(sku_or_id) + "'");
+    Error e = Error::NotFound("unknown_sku", "no variant with SKU or id '" + read.key + "'");
     e.fields.push_back({"sku", "unknown"});
     return e;
   }

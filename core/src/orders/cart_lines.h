@@ -50,8 +50,16 @@ CartLine ReadCartLine(const store::Rows& row, int at);
 // back once written.
 CartLine LineFor(const VariantForSale& v, std::int64_t quantity, std::string added_at);
 
-// By SKU or variant id; kNotFound `unknown_sku`.
-Result<VariantForSale> FindVariantForSale(store::Transaction& tx, std::string_view sku_or_id);
+// A variant read by SKU or variant id, issued with Transaction::Prefetch so
+// that it travels with the transaction's other reads.
+struct VariantRead {
+  std::string key;                  // the SKU or id asked for
+  std::optional<std::size_t> by_id; // for a key shaped as an id
+  std::size_t by_sku;
+};
+VariantRead PrefetchVariantForSale(store::Transaction& tx, std::string_view sku_or_id);
+// The variant, by id first; kNotFound `unknown_sku`.
+Result<VariantForSale> TakeVariantForSale(store::Transaction& tx, const VariantRead& read);
 
 // kFailedPrecondition `not_purchasable` (product not active),
 // `currency_mismatch`, or `insufficient_stock` (more than can be sold now).

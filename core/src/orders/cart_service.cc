@@ -82,13 +82,28 @@ Result<NewCart> CartService::Create(std::string_view customer_id, std::string_vi
 
 Result<Cart> CartService::LoadInTx(Transaction& tx, std::string_view cart_id, const CartHolder& holder,
                                    const CartPreview& preview, CartContext* context) const {
+  return TakeCart(tx, PrefetchCart(tx, cart_id, preview), holder, context);
+}
+
+CartService::CartRead CartService::PrefetchCart(Transaction& tx, std::string_view cart_id,
+                                                const CartPreview& preview) const {
   static const std::string kSql =
       "SELECT c.id, c.customer_id, c.currency, c.status, c.order_id, c.version, c.created_at, c.updated_at, "
       "c.expires_at, c.token_hash, " +
       std::string(kCartLineColumns) + " FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id " +
       std::string(kCartLineJoins) + " WHERE c.id = $1 ORDER BY " + std::string(kCartLineOrder);
+  CartRead read{std::string(cart_id), preview, tx.Prefetch(kSql, {cart_id}), std::nullopt, std::nullopt};
+  if (!preview.country.empty()) {
+    read.methods = pricing_.PrefetchShippingMethods(tx);
+    read.rates = pricing_.PrefetchTaxRates(tx);
+  }
+  return read;
+}
+
+Result<Cart> CartService::TakeCart(Transaction& tx, const CartRead& read, const CartHolder& holder,
+                                   CartContext* context) const {
   constexpr int kFirstLineColumn = 10;
-  auto row = tx.Query(kSql, {cart_id});
+  auto row = tx.Take(read.cart).rows;
   if (!row->Next()) return CartNotFound();
   Cart cart;
   cart.id = row->Text(0);
@@ -114,10 +129,12 @@ Result<Cart> CartService::LoadInTx(Transaction& tx, std::string_view cart_id, co
 
   std::optional<ShippingMethod> method;
   std::optional<TaxRate> rate;
-  if (!preview.country.empty()) {
+  if (read.methods && read.rates) {
+    const CartPreview& preview = read.preview;
     std::string code = preview.shipping_method.empty() ? std::string(kStandardShipping) : preview.shipping_method;
-    ECOM_ASSIGN_OR_RETURN(method, pricing_.ShippingMethodFor(tx, code, preview.country, cart.currency));
-    rate = pricing_.TaxRateFor(tx, preview.country, preview.region);
+    ECOM_ASSIGN_OR_RETURN(method, PricingSettings::ShippingMethodFor(pricing_.TakeShippingMethods(tx, *read.methods),
+                                                                     code, preview.country, cart.currency));
+    rate = PricingSettings::TaxRateFor(pricing_.TakeTaxRates(tx, *read.rates), preview.country, preview.region);
     cart.shipping_method = method->code;
   }
   PriceLines(cart, method ? &*method : nullptr, rate ? &*rate : nullptr);
@@ -140,12 +157,15 @@ Result<Cart> CartService::Change(std::string_view cart_id, const CartHolder& hol
     // lines the first committed, so no added quantity is lost. The bump
     // travels with the read, which shows whether it applied: a cart it
     // skipped reads as closed or expired (the read's clock is later).
+    // The variant is read in the same round trip.
     tx.Send("UPDATE carts SET version = version + 1, updated_at = $2, expires_at = $3 "
             "WHERE id = $1 AND status = 'open' AND expires_at >= $2",
             {cart_id, std::string_view(now), std::string_view(expires)});
-    ECOM_ASSIGN_OR_RETURN(Cart cart, LoadInTx(tx, cart_id, holder, {}));
+    CartRead read = PrefetchCart(tx, cart_id, {});
+    VariantRead variant = PrefetchVariantForSale(tx, sku_or_id);
+    ECOM_ASSIGN_OR_RETURN(Cart cart, TakeCart(tx, read, holder));
     if (cart.status != "open") return CartClosed(cart.status);
-    ECOM_ASSIGN_OR_RETURN(VariantForSale v, FindVariantForSale(tx, sku_or_id));
+    ECOM_ASSIGN_OR_RETURN(VariantForSale v, TakeVariantForSale(tx, variant));
     auto existing = std::find_if(cart.lines.begin(), cart.lines.end(),
                                  [&](const CartLine& l) { return l.variant_id == v.variant_id; });
     std::int64_t target = add ? quantity + (existing != cart.lines.end() ? existing->quantity : 0) : quantity;

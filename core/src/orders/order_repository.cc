@@ -16,6 +16,13 @@ const std::string kOrderFields =
 const std::string kOrderColumns = "SELECT " + kOrderFields + " FROM orders ";
 // Takes the order's row lock (a no-op update) and reads the row, in one statement.
 const std::string kLockOrder = "UPDATE orders SET version = version WHERE id = $1 RETURNING " + kOrderFields;
+// The same for the order a payment ($1) is for.
+constexpr std::string_view kOrderOfPayment = "(SELECT order_id FROM payments WHERE id = $1)";
+const std::string kLockOrderOfPayment =
+    "UPDATE orders SET version = version WHERE id = " + std::string(kOrderOfPayment) + " RETURNING " + kOrderFields;
+const std::string kLineColumns =
+    "SELECT line_no, variant_id, product_id, sku, title, variant_title, quantity, unit_price, subtotal, tax, "
+    "tax_rate_ppm, currency, requires_shipping, taxable, tracked, restocked_quantity FROM order_lines ";
 
 Address ParseAddress(std::string_view text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
@@ -97,38 +104,42 @@ RefundRow ReadRefund(const store::Rows& r) {
 
 namespace {
 
-std::optional<Order> ReadOrderWith(store::Transaction& tx, std::string_view sql, std::string_view order_id,
-                                   bool with_lines) {
-  auto rows = tx.Query(sql, {order_id});
+OrderLine ReadOrderLine(const store::Rows& r) {
+  OrderLine l;
+  l.line_no = static_cast<int>(r.Int(0));
+  l.variant_id = r.Text(1);
+  l.product_id = r.Text(2);
+  l.sku = r.OptText(3);
+  l.title = r.Text(4);
+  l.variant_title = r.Text(5);
+  l.quantity = r.Int(6);
+  l.unit_price = r.Int(7);
+  l.subtotal = r.Int(8);
+  l.tax = r.Int(9);
+  l.tax_rate_ppm = r.Int(10);
+  l.currency = r.Text(11);
+  l.requires_shipping = r.Bool(12);
+  l.taxable = r.Bool(13);
+  l.tracked = r.Bool(14);
+  l.restocked_quantity = r.Int(15);
+  return l;
+}
+
+// The order `sql` reads (or locks) by `key`, with its lines if
+// `lines_sql` is given (the order's lines by the same key): the two
+// statements travel together.
+std::optional<Order> ReadOrderWith(store::Transaction& tx, std::string_view sql, std::string_view key,
+                                   std::string_view lines_sql = "") {
+  std::size_t order_ticket = tx.Prefetch(sql, {key});
+  std::optional<std::size_t> lines_ticket;
+  if (!lines_sql.empty()) lines_ticket = tx.Prefetch(lines_sql, {key});
+  auto rows = tx.Take(order_ticket).rows;
   if (!rows->Next()) return std::nullopt;
   Order o = ReadOrderRow(*rows);
   rows.reset();
-  if (!with_lines) return o;
-  auto lines = tx.Query(
-      "SELECT line_no, variant_id, product_id, sku, title, variant_title, quantity, unit_price, subtotal, tax, "
-      "tax_rate_ppm, currency, requires_shipping, taxable, tracked, restocked_quantity FROM order_lines "
-      "WHERE order_id = $1 ORDER BY line_no",
-      {order_id});
-  while (lines->Next()) {
-    OrderLine l;
-    l.line_no = static_cast<int>(lines->Int(0));
-    l.variant_id = lines->Text(1);
-    l.product_id = lines->Text(2);
-    l.sku = lines->OptText(3);
-    l.title = lines->Text(4);
-    l.variant_title = lines->Text(5);
-    l.quantity = lines->Int(6);
-    l.unit_price = lines->Int(7);
-    l.subtotal = lines->Int(8);
-    l.tax = lines->Int(9);
-    l.tax_rate_ppm = lines->Int(10);
-    l.currency = lines->Text(11);
-    l.requires_shipping = lines->Bool(12);
-    l.taxable = lines->Bool(13);
-    l.tracked = lines->Bool(14);
-    l.restocked_quantity = lines->Int(15);
-    o.lines.push_back(std::move(l));
-  }
+  if (!lines_ticket) return o;
+  auto lines = tx.Take(*lines_ticket).rows;
+  while (lines->Next()) o.lines.push_back(ReadOrderLine(*lines));
   return o;
 }
 
@@ -136,14 +147,41 @@ std::optional<Order> ReadOrderWith(store::Transaction& tx, std::string_view sql,
 
 std::optional<Order> ReadOrder(store::Transaction& tx, std::string_view order_id, bool with_lines) {
   static const std::string kSql = kOrderColumns + "WHERE id = $1";
-  return ReadOrderWith(tx, kSql, order_id, with_lines);
+  static const std::string kLines = kLineColumns + "WHERE order_id = $1 ORDER BY line_no";
+  return ReadOrderWith(tx, kSql, order_id, with_lines ? std::string_view(kLines) : std::string_view());
 }
 
 std::optional<Order> LockOrder(store::Transaction& tx, std::string_view order_id) {
   // A SQLite write transaction already holds the store's only write lock; a
   // plain read spares the RETURNING its temporary table and the row its write.
   if (tx.dialect() == store::Dialect::kSqlite) return ReadOrder(tx, order_id, true);
-  return ReadOrderWith(tx, kLockOrder, order_id, true);
+  static const std::string kLines = kLineColumns + "WHERE order_id = $1 ORDER BY line_no";
+  return ReadOrderWith(tx, kLockOrder, order_id, kLines);
+}
+
+std::optional<LockedPayment> LockOrderOfPayment(store::Transaction& tx, std::string_view payment_id) {
+  static const std::string kRead = kOrderColumns + "WHERE id = " + std::string(kOrderOfPayment);
+  static const std::string kLines =
+      kLineColumns + "WHERE order_id = " + std::string(kOrderOfPayment) + " ORDER BY line_no";
+  static const std::string kPayment = std::string(kPaymentColumns) + "WHERE id = $1";
+  bool sqlite = tx.dialect() == store::Dialect::kSqlite;  // as in LockOrder
+  std::size_t order_ticket = tx.Prefetch(sqlite ? kRead : kLockOrderOfPayment, {payment_id});
+  std::size_t lines_ticket = tx.Prefetch(kLines, {payment_id});
+  // Read once the order is locked: whoever records a payment's outcome
+  // locks its order first, so this is the payment as it stands.
+  std::size_t payment_ticket = tx.Prefetch(kPayment, {payment_id});
+  auto payment = tx.Take(payment_ticket).rows;
+  if (!payment->Next()) return std::nullopt;
+  LockedPayment out;
+  out.payment = ReadPayment(*payment);
+  payment.reset();
+  auto order = tx.Take(order_ticket).rows;
+  if (!order->Next()) return std::nullopt;
+  out.order = ReadOrderRow(*order);
+  order.reset();
+  auto lines = tx.Take(lines_ticket).rows;
+  while (lines->Next()) out.order.lines.push_back(ReadOrderLine(*lines));
+  return out;
 }
 
 void InsertOrderLines(store::Transaction& tx, std::string_view order_id, const std::vector<OrderLine>& lines) {

@@ -29,6 +29,14 @@ std::optional<Order> ReadOrder(store::Transaction& tx, std::string_view order_id
 // locking its row on PostgreSQL (held to commit). On SQLite it is a plain
 // read: the write transaction already holds the store's only write lock.
 std::optional<Order> LockOrder(store::Transaction& tx, std::string_view order_id);
+// A payment with its order, locked as LockOrder locks it, in one round
+// trip. The payment is read after the lock, so it shows what every earlier
+// holder of the lock recorded. nullopt if there is no such payment.
+struct LockedPayment {
+  Order order;
+  PaymentRow payment;
+};
+std::optional<LockedPayment> LockOrderOfPayment(store::Transaction& tx, std::string_view payment_id);
 // All of an order's lines, in one statement.
 void InsertOrderLines(store::Transaction& tx, std::string_view order_id, const std::vector<OrderLine>& lines);
 std::optional<PaymentRow> ReadPaymentRow(store::Transaction& tx, std::string_view payment_id);

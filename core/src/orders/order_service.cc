@@ -203,13 +203,19 @@ struct OrderService::Impl {
 
   // Holds stock for every tracked line of `order`, all or nothing (the
   // caller rolls back on error). Lines are taken in variant order so that
-  // concurrent checkouts lock levels in one order and cannot deadlock.
+  // concurrent checkouts lock levels in one order and cannot deadlock; the
+  // updates go out together and are answered in one round trip.
   Status Reserve(Transaction& tx, const std::string& order_id, std::vector<std::pair<std::string, std::int64_t>> lines,
                  const std::optional<std::string>& expires_at) {
     std::sort(lines.begin(), lines.end());
     std::string now = Now();
-    for (const auto& [variant, quantity] : lines) {
-      ECOM_ASSIGN_OR_RETURN(bool held, inventory::InventoryService::ReserveInTx(tx, variant, quantity, now));
+    std::vector<std::size_t> tickets;
+    tickets.reserve(lines.size());
+    for (const auto& [variant, quantity] : lines)
+      tickets.push_back(inventory::InventoryService::PrefetchReserve(tx, variant, quantity, now));
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& [variant, quantity] = lines[i];
+      ECOM_ASSIGN_OR_RETURN(bool held, inventory::InventoryService::TakeReserve(tx, tickets[i], variant));
       if (held)
         tx.Send("INSERT INTO reservations (order_id, variant_id, quantity, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
                 {std::string_view(order_id), std::string_view(variant), quantity, std::string_view(now),
@@ -337,11 +343,14 @@ struct OrderService::Impl {
                                 const std::string& sealed,
                                 const Actor& actor, std::optional<std::string>& refund_to_run,
                                 std::optional<Payment>& latest) {
-    auto row = ReadPaymentRow(tx, payment_id);
-    if (!row) return Error::NotFound("payment_not_found", "no such payment");
-    ECOM_ASSIGN_OR_RETURN(Order order, Lock(tx, row->payment.order_id));
+    // The order is locked first, then the payment read: a report racing
+    // this one (the webhook beside the client's answer) waits for the lock,
+    // and then finds the payment as this one left it.
+    auto locked = LockOrderOfPayment(tx, payment_id);
+    if (!locked) return Error::NotFound("payment_not_found", "no such payment");
+    Order& order = locked->order;
     std::string now = Now();
-    const Payment& p = row->payment;
+    const Payment& p = locked->payment.payment;
     switch (result.state) {
       case ChargeState::kCaptured: {
         if (tx.Exec("UPDATE payments SET status = 'captured', details = $2, key_version = $3, captured_at = $4, "
@@ -641,14 +650,17 @@ Result<OrderOutcome> OrderService::Checkout(std::string_view cart_id, const Cart
   std::vector<std::pair<std::string, std::int64_t>> repriced;
   ChargeTarget target{payment_id, gateway_name, {}, order_id, 0};
   std::string sealed_token = m.SealDetails({{"token", input.payment_token}}, payment_id);
+  CartPreview preview{input.shipping_address.country, input.shipping_address.region,
+                      input.shipping_method.empty() ? std::string(kStandardShipping) : input.shipping_method};
   auto placed = store::InWriteTransaction(m.db, [&](Transaction& tx) -> Result<bool> {
     repriced.clear();
+    // The cart and its pricing are read in the claim's round trip. A claim
+    // that finds the key taken leaves them unread: nothing is placed.
+    CartService::CartRead read = m.carts.PrefetchCart(tx, cart_id, preview);
     out.claim = store::ClaimIdempotencyKey(tx, idempotency, order_id, *m.clock);
     if (out.claim.kind != Kind::kClaimed) return false;
-    CartPreview preview{input.shipping_address.country, input.shipping_address.region,
-                        input.shipping_method.empty() ? std::string(kStandardShipping) : input.shipping_method};
     CartContext priced_with;
-    ECOM_ASSIGN_OR_RETURN(Cart cart, m.carts.LoadInTx(tx, cart_id, holder, preview, &priced_with));
+    ECOM_ASSIGN_OR_RETURN(Cart cart, m.carts.TakeCart(tx, read, holder, &priced_with));
     if (cart.status == "ordered")
       return Error::Precondition("cart_already_ordered", "this cart was already checked out as order " +
                                                              cart.order_id.value_or(""));

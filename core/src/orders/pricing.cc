@@ -120,9 +120,22 @@ Status PricingSettings::Validate(const Config& config) {
   return Ok();
 }
 
+namespace {
+constexpr std::string_view kMethodsSql = "SELECT code, name, amount, currency, countries FROM shipping_methods ORDER BY code";
+constexpr std::string_view kRatesSql =
+    "SELECT country, region, rate_ppm, inclusive, on_shipping FROM tax_rates ORDER BY country, region";
+}  // namespace
+
 std::vector<ShippingMethod> PricingSettings::ShippingMethods(Transaction& tx) const {
+  return TakeShippingMethods(tx, PrefetchShippingMethods(tx));
+}
+
+std::size_t PricingSettings::PrefetchShippingMethods(Transaction& tx) const { return tx.Prefetch(kMethodsSql); }
+
+// The config's methods, then the store's that no config method shadows.
+std::vector<ShippingMethod> PricingSettings::TakeShippingMethods(Transaction& tx, std::size_t ticket) const {
   std::vector<ShippingMethod> out = config_methods_;
-  auto rows = tx.Query("SELECT code, name, amount, currency, countries FROM shipping_methods ORDER BY code");
+  auto rows = tx.Take(ticket).rows;
   while (rows->Next()) {
     std::string code = rows->Text(0);
     bool shadowed = std::any_of(out.begin(), out.end(), [&](const auto& m) { return m.code == code; });
@@ -135,10 +148,10 @@ std::vector<ShippingMethod> PricingSettings::ShippingMethods(Transaction& tx) co
   return out;
 }
 
-Result<ShippingMethod> PricingSettings::ShippingMethodFor(Transaction& tx, std::string_view code,
-                                                          std::string_view country,
-                                                          std::string_view currency) const {
-  for (auto& m : ShippingMethods(tx)) {
+Result<ShippingMethod> PricingSettings::ShippingMethodFor(const std::vector<ShippingMethod>& methods,
+                                                          std::string_view code, std::string_view country,
+                                                          std::string_view currency) {
+  for (const auto& m : methods) {
     if (m.code != code) continue;
     if (!m.ServesCountry(country) || m.amount.currency != currency)
       return Error{ErrorCode::kInvalidArgument, "shipping_method_unavailable",
@@ -151,10 +164,13 @@ Result<ShippingMethod> PricingSettings::ShippingMethodFor(Transaction& tx, std::
                {{"shipping_method", "unknown method"}}};
 }
 
-std::vector<TaxRate> PricingSettings::TaxRates(Transaction& tx) const {
+std::vector<TaxRate> PricingSettings::TaxRates(Transaction& tx) const { return TakeTaxRates(tx, PrefetchTaxRates(tx)); }
+
+std::size_t PricingSettings::PrefetchTaxRates(Transaction& tx) const { return tx.Prefetch(kRatesSql); }
+
+std::vector<TaxRate> PricingSettings::TakeTaxRates(Transaction& tx, std::size_t ticket) const {
   std::vector<TaxRate> out = config_rates_;
-  auto rows = tx.Query(
-      "SELECT country, region, rate_ppm, inclusive, on_shipping FROM tax_rates ORDER BY country, region");
+  auto rows = tx.Take(ticket).rows;
   while (rows->Next()) {
     std::string code = RateCode(rows->View(0), rows->View(1));
     bool shadowed = std::any_of(out.begin(), out.end(), [&](const auto& r) { return r.code == code; });
@@ -165,10 +181,10 @@ std::vector<TaxRate> PricingSettings::TaxRates(Transaction& tx) const {
   return out;
 }
 
-std::optional<TaxRate> PricingSettings::TaxRateFor(Transaction& tx, std::string_view country,
-                                                   std::string_view region) const {
+std::optional<TaxRate> PricingSettings::TaxRateFor(const std::vector<TaxRate>& rates, std::string_view country,
+                                                   std::string_view region) {
   std::optional<TaxRate> whole_country;
-  for (auto& r : TaxRates(tx)) {
+  for (const auto& r : rates) {
     if (r.country != country) continue;
     if (!region.empty() && r.region == region) return r;
     if (r.region.empty()) whole_country = r;

@@ -205,15 +205,15 @@ TEST_P(PricingSettingsTest, BuiltInStandardIsFreeToEveryCountry) {
   EXPECT_TRUE(m.countries.empty());
   auto tx = db_->Begin(store::TxMode::kRead);
   for (const char* country : {"US", "DE", "JP", "BR"}) {
-    auto found = pricing_.ShippingMethodFor(*tx, "standard", country, "USD");
+    auto found = PricingSettings::ShippingMethodFor(pricing_.ShippingMethods(*tx), "standard", country, "USD");
     ASSERT_TRUE(found.ok()) << country << ": " << Describe(found);
     EXPECT_EQ(found->amount.amount, 0);
   }
-  auto unknown = pricing_.ShippingMethodFor(*tx, "overnight", "US", "USD");
+  auto unknown = PricingSettings::ShippingMethodFor(pricing_.ShippingMethods(*tx), "overnight", "US", "USD");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(unknown.error().reason, "unknown_shipping_method");
-  EXPECT_FALSE(pricing_.TaxRateFor(*tx, "US", "NY").has_value());
+  EXPECT_FALSE(PricingSettings::TaxRateFor(pricing_.TaxRates(*tx), "US", "NY").has_value());
 }
 
 TEST_P(PricingSettingsTest, StoredMethodsServeTheirCountriesAndMayReplaceStandard) {
@@ -230,14 +230,14 @@ TEST_P(PricingSettingsTest, StoredMethodsServeTheirCountriesAndMayReplaceStandar
   EXPECT_EQ((*methods)[1].source, "api");
 
   auto tx = db_->Begin(store::TxMode::kRead);
-  auto ca = pricing_.ShippingMethodFor(*tx, "express", "CA", "USD");
+  auto ca = PricingSettings::ShippingMethodFor(pricing_.ShippingMethods(*tx), "express", "CA", "USD");
   ASSERT_TRUE(ca.ok()) << Describe(ca);
   EXPECT_EQ(ca->amount.amount, 1250);
   EXPECT_EQ(ca->countries, (std::vector<std::string>{"US", "CA"}));
-  auto de = pricing_.ShippingMethodFor(*tx, "express", "DE", "USD");
+  auto de = PricingSettings::ShippingMethodFor(pricing_.ShippingMethods(*tx), "express", "DE", "USD");
   ASSERT_FALSE(de.ok());
   EXPECT_EQ(de.error().reason, "shipping_method_unavailable");
-  auto eur = pricing_.ShippingMethodFor(*tx, "express", "US", "EUR");
+  auto eur = PricingSettings::ShippingMethodFor(pricing_.ShippingMethods(*tx), "express", "US", "EUR");
   ASSERT_FALSE(eur.ok());
   EXPECT_EQ(eur.error().reason, "shipping_method_unavailable");
   tx.reset();
@@ -292,24 +292,24 @@ TEST_P(PricingSettingsTest, TaxRatesByRegionThenCountry) {
   EXPECT_EQ((*rates)[1].rate_ppm, 88750);
 
   auto tx = db_->Begin(store::TxMode::kRead);
-  auto ny = pricing_.TaxRateFor(*tx, "US", "NY");
+  auto ny = PricingSettings::TaxRateFor(pricing_.TaxRates(*tx), "US", "NY");
   ASSERT_TRUE(ny.has_value());
   EXPECT_EQ(ny->rate_ppm, 88750);
-  auto ca = pricing_.TaxRateFor(*tx, "US", "CA");
+  auto ca = PricingSettings::TaxRateFor(pricing_.TaxRates(*tx), "US", "CA");
   ASSERT_TRUE(ca.has_value());
   EXPECT_EQ(ca->code, "US");
   EXPECT_TRUE(ca->on_shipping);
-  EXPECT_FALSE(pricing_.TaxRateFor(*tx, "DE", "").has_value());
+  EXPECT_FALSE(PricingSettings::TaxRateFor(pricing_.TaxRates(*tx), "DE", "").has_value());
   tx.reset();
 
   // Putting the same code again replaces it.
   ASSERT_TRUE(pricing_.PutTaxRate({"", "US", "NY", 40000, false, false, ""}).ok());
   tx = db_->Begin(store::TxMode::kRead);
-  EXPECT_EQ(pricing_.TaxRateFor(*tx, "US", "NY")->rate_ppm, 40000);
+  EXPECT_EQ(PricingSettings::TaxRateFor(pricing_.TaxRates(*tx), "US", "NY")->rate_ppm, 40000);
   tx.reset();
   ASSERT_TRUE(pricing_.DeleteTaxRate("US-NY").ok());
   tx = db_->Begin(store::TxMode::kRead);
-  EXPECT_EQ(pricing_.TaxRateFor(*tx, "US", "NY")->code, "US");
+  EXPECT_EQ(PricingSettings::TaxRateFor(pricing_.TaxRates(*tx), "US", "NY")->code, "US");
 }
 
 TEST_P(PricingSettingsTest, PutTaxRateValidates) {

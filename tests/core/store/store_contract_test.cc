@@ -247,6 +247,116 @@ TEST_P(StoreContractTest, ASentStatementsErrorKeepsItsKindAndNothingIsKept) {
   EXPECT_EQ(rows->Int(0), 2);
 }
 
+// A prefetched statement runs where it was issued among the others, whenever
+// its answer is taken: reads see what came before them and not what came
+// after, and writes report their counts and RETURNING rows.
+TEST_P(StoreContractTest, PrefetchedStatementsRunInOrderAndAnswerWhenTaken) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  tx->Exec("CREATE TABLE fetched (k TEXT PRIMARY KEY, n BIGINT)");
+  tx->Send("INSERT INTO fetched (k, n) VALUES ('a', 1), ('b', 2)");
+  std::size_t before = tx->Prefetch("SELECT k, n FROM fetched ORDER BY k");
+  std::size_t bump = tx->Prefetch("UPDATE fetched SET n = n + 10 WHERE k = $1 RETURNING n", {"a"});
+  std::size_t none = tx->Prefetch("UPDATE fetched SET n = 0 WHERE k = $1", {"zz"});
+  std::size_t removed = tx->Prefetch("DELETE FROM fetched WHERE n < $1", {std::int64_t{5}});
+  std::size_t after = tx->Prefetch("SELECT COUNT(*), SUM(n) FROM fetched");
+  tx->Send("INSERT INTO fetched (k, n) VALUES ('c', 3)");
+  // Taken out of order, and after a later statement that needed an answer.
+  EXPECT_EQ(tx->Exec("UPDATE fetched SET n = n WHERE k = $1", {"c"}), 1);
+  auto counted = tx->Take(after);
+  ASSERT_TRUE(counted.rows->Next());
+  EXPECT_EQ(counted.rows->Int(0), 1);
+  EXPECT_EQ(counted.rows->Int(1), 11);
+  auto listed = tx->Take(before);
+  ASSERT_TRUE(listed.rows->Next());
+  EXPECT_EQ(listed.rows->Text(0), "a");
+  EXPECT_EQ(listed.rows->Int(1), 1);
+  ASSERT_TRUE(listed.rows->Next());
+  EXPECT_EQ(listed.rows->Text(0), "b");
+  EXPECT_FALSE(listed.rows->Next());
+  EXPECT_FALSE(listed.rows->Next());
+  auto bumped = tx->Take(bump);
+  EXPECT_EQ(bumped.changed, 1);
+  ASSERT_TRUE(bumped.rows->Next());
+  EXPECT_EQ(bumped.rows->Int(0), 11);
+  EXPECT_FALSE(bumped.rows->Next());
+  auto missed = tx->Take(none);
+  EXPECT_EQ(missed.changed, 0);
+  EXPECT_FALSE(missed.rows->Next());
+  EXPECT_EQ(tx->Take(removed).changed, 1);
+  EXPECT_THROW(tx->Take(before), DbError);  // each answer is taken once
+  tx->Commit();
+  EXPECT_EQ(Committed("SELECT COUNT(*), SUM(n) FROM fetched"), Ints(2, 14));
+}
+
+// A kept answer reads as a live cursor would: NULLs, numbers stored as text
+// and text stored as numbers convert the same way.
+TEST_P(StoreContractTest, APrefetchedReadGivesTheValuesAQueryGives) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  tx->Exec("CREATE TABLE shapes (id BIGINT PRIMARY KEY, t TEXT, i BIGINT, d DOUBLE PRECISION)");
+  tx->Send("INSERT INTO shapes (id, t, i, d) VALUES (1, '42', 7, 2.5), (2, NULL, NULL, NULL), (3, '', -9, 0)");
+  const char* sql = "SELECT t, i, d, CAST(i AS TEXT) FROM shapes ORDER BY id";
+  std::size_t ticket = tx->Prefetch(sql);
+  auto kept = tx->Take(ticket).rows;
+  auto live = tx->Query(sql);
+  int rows = 0;
+  while (live->Next()) {
+    ASSERT_TRUE(kept->Next()) << rows;
+    for (int c = 0; c < 4; ++c) {
+      SCOPED_TRACE(::testing::Message() << "row " << rows << " column " << c);
+      EXPECT_EQ(kept->IsNull(c), live->IsNull(c));
+      EXPECT_EQ(kept->View(c), live->View(c));
+      if (c != 0) EXPECT_EQ(kept->Int(c), live->Int(c));
+    }
+    EXPECT_EQ(kept->Double(2), live->Double(2));
+    ++rows;
+  }
+  EXPECT_FALSE(kept->Next());
+  EXPECT_EQ(rows, 3);
+}
+
+// PostgreSQL holds a prefetched statement back like a sent one, so its error
+// arrives when an answer is needed; SQLite runs it at once. The error keeps
+// its kind, and nothing of the transaction is kept.
+TEST_P(StoreContractTest, APrefetchedStatementsErrorKeepsItsKind) {
+  {
+    auto tx = db_->Begin(TxMode::kWrite);
+    tx->Exec("CREATE TABLE taken (k TEXT PRIMARY KEY)");
+    tx->Send("INSERT INTO taken (k) VALUES ('a')");
+    tx->Commit();
+  }
+  bool thrown_at_prefetch = false;
+  try {
+    auto tx = db_->Begin(TxMode::kWrite);
+    tx->Send("INSERT INTO taken (k) VALUES ('b')");
+    std::size_t ticket = 0;
+    try {
+      ticket = tx->Prefetch("INSERT INTO taken (k) VALUES ($1) RETURNING k", {"a"});
+    } catch (const DbError&) {
+      thrown_at_prefetch = true;
+      throw;
+    }
+    tx->Take(ticket);
+    FAIL() << "expected a unique violation";
+  } catch (const DbError& e) {
+    EXPECT_EQ(e.kind(), DbError::Kind::kUniqueViolation) << e.what();
+  }
+  EXPECT_EQ(thrown_at_prefetch, GetParam() == "sqlite");
+  EXPECT_EQ(Committed("SELECT COUNT(*), 0 FROM taken"), Ints(1, 0));
+}
+
+// Reads prefetched on a reader answer as its queries do.
+TEST_P(StoreContractTest, AReaderPrefetchesToo) {
+  auto reader = db_->Begin(TxMode::kRead);
+  std::size_t one = reader->Prefetch("SELECT 1");
+  std::size_t two = reader->Prefetch("SELECT $1", {"two"});
+  auto second = reader->Take(two);
+  ASSERT_TRUE(second.rows->Next());
+  EXPECT_EQ(second.rows->Text(0), "two");
+  auto first = reader->Take(one);
+  ASSERT_TRUE(first.rows->Next());
+  EXPECT_EQ(first.rows->Int(0), 1);
+}
+
 TEST_P(StoreContractTest, ADroppedTransactionUndoesWhatItSentAndFreesItsConnection) {
   auto db = store_.OpenMigrated(1);
   {

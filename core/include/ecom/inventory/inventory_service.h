@@ -114,12 +114,15 @@ class InventoryService {
                                        const StockChange& change, const Actor& actor);
 
   // Checkout's side of a reservation, within the caller's transaction (the
-  // caller keeps the record of who holds what): one conditional update.
-  // True if held; false for an untracked variant (nothing to hold);
-  // kFailedPrecondition `insufficient_stock` (Error::fields names the SKU).
-  static Result<bool> ReserveInTx(store::Transaction& tx, std::string_view variant_id, std::int64_t quantity,
-                                  std::string_view now);
-  // Gives back what ReserveInTx held.
+  // caller keeps the record of who holds what): one conditional update,
+  // issued with Transaction::Prefetch so that a checkout's lines are held in
+  // one round trip. TakeReserve tells how it went: true if held; false for
+  // an untracked variant (nothing to hold); kFailedPrecondition
+  // `insufficient_stock` (Error::fields names the SKU).
+  static std::size_t PrefetchReserve(store::Transaction& tx, std::string_view variant_id, std::int64_t quantity,
+                                     std::string_view now);
+  static Result<bool> TakeReserve(store::Transaction& tx, std::size_t ticket, std::string_view variant_id);
+  // Gives back what a reservation held.
   static Status ReleaseInTx(store::Transaction& tx, std::string_view variant_id, std::int64_t quantity,
                             std::string_view now);
   // Held stock leaves the shop: on-hand and reserved both drop, with a

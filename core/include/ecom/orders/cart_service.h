@@ -89,6 +89,19 @@ class CartService {
   // `cart_not_found`. `context`, if given, gets what the pricing used.
   Result<Cart> LoadInTx(store::Transaction& tx, std::string_view cart_id, const CartHolder& holder,
                         const CartPreview& preview, CartContext* context = nullptr) const;
+  // LoadInTx in two steps: its reads (the cart, and the shipping methods and
+  // tax rates a preview with a country needs) are issued with
+  // Transaction::Prefetch, so the caller's next statements travel with
+  // them, and taken by TakeCart.
+  struct CartRead {
+    std::string cart_id;
+    CartPreview preview;
+    std::size_t cart;
+    std::optional<std::size_t> methods, rates;
+  };
+  CartRead PrefetchCart(store::Transaction& tx, std::string_view cart_id, const CartPreview& preview) const;
+  Result<Cart> TakeCart(store::Transaction& tx, const CartRead& read, const CartHolder& holder,
+                        CartContext* context = nullptr) const;
 
  private:
   Result<Cart> Change(std::string_view cart_id, const CartHolder& holder, std::string_view sku_or_id,

@@ -84,14 +84,21 @@ class PricingSettings {
   static Status Validate(const Config& config);
 
   std::vector<ShippingMethod> ShippingMethods(store::Transaction& tx) const;
-  // The method `code` if it serves `country`: kInvalidArgument
-  // `unknown_shipping_method` or `shipping_method_unavailable` otherwise.
-  Result<ShippingMethod> ShippingMethodFor(store::Transaction& tx, std::string_view code,
-                                           std::string_view country, std::string_view currency) const;
   std::vector<TaxRate> TaxRates(store::Transaction& tx) const;
-  // The rate of (country, region), else of the country, else none.
-  std::optional<TaxRate> TaxRateFor(store::Transaction& tx, std::string_view country,
-                                    std::string_view region) const;
+  // The same reads, issued with Transaction::Prefetch so that they travel
+  // with the transaction's other statements, and taken later.
+  std::size_t PrefetchShippingMethods(store::Transaction& tx) const;
+  std::vector<ShippingMethod> TakeShippingMethods(store::Transaction& tx, std::size_t ticket) const;
+  std::size_t PrefetchTaxRates(store::Transaction& tx) const;
+  std::vector<TaxRate> TakeTaxRates(store::Transaction& tx, std::size_t ticket) const;
+
+  // Of `methods`, the method `code` if it serves `country`: kInvalidArgument
+  // `unknown_shipping_method` or `shipping_method_unavailable` otherwise.
+  static Result<ShippingMethod> ShippingMethodFor(const std::vector<ShippingMethod>& methods, std::string_view code,
+                                                  std::string_view country, std::string_view currency);
+  // Of `rates`, the rate of (country, region), else of the country, else none.
+  static std::optional<TaxRate> TaxRateFor(const std::vector<TaxRate>& rates, std::string_view country,
+                                           std::string_view region);
 
   Result<std::vector<ShippingMethod>> ListShippingMethods() const;
   Result<std::vector<TaxRate>> ListTaxRates() const;

@@ -100,6 +100,27 @@ class Transaction {
   }
   void Send(std::string_view sql, std::span<const Value> params) { DoSend(sql, params); }
 
+  // What a statement issued with Prefetch answered: its rows (a RETURNING
+  // clause's too), and how many rows an INSERT, UPDATE or DELETE changed.
+  struct Answer {
+    std::unique_ptr<Rows> rows;
+    std::int64_t changed = 0;
+  };
+  // Issues a statement whose answer is read later, with Take. A store may
+  // hold it back and send it with the next statement that needs an answer
+  // (PostgreSQL does), so statements prefetched one after another cost one
+  // round trip together; SQLite runs it at once and keeps its answer. It
+  // runs in order with the transaction's other statements, and its failure,
+  // as a sent statement's, is thrown by the next call that waits for the
+  // store. Returns the ticket that Take redeems.
+  std::size_t Prefetch(std::string_view sql, std::initializer_list<Value> params = {}) {
+    return DoPrefetch(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+  std::size_t Prefetch(std::string_view sql, std::span<const Value> params) { return DoPrefetch(sql, params); }
+  // The answer to a prefetched statement, waiting for it if need be. Each
+  // ticket is taken once.
+  Answer Take(std::size_t ticket) { return DoTake(ticket); }
+
   // Inserts rows into `table`: `columns` names them, comma-separated, and
   // `values` holds the rows one after another (a multiple of the column
   // count). Each store takes the fastest road it has: SQLite steps one
@@ -124,6 +145,8 @@ class Transaction {
   virtual std::unique_ptr<Rows> DoQuery(std::string_view sql, std::span<const Value> params) = 0;
   virtual std::int64_t DoExec(std::string_view sql, std::span<const Value> params) = 0;
   virtual void DoSend(std::string_view sql, std::span<const Value> params) { DoExec(sql, params); }
+  virtual std::size_t DoPrefetch(std::string_view sql, std::span<const Value> params) = 0;
+  virtual Answer DoTake(std::size_t ticket) = 0;
 };
 
 enum class TxMode {

@@ -15,6 +15,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <optional>
@@ -251,16 +252,38 @@ class PostgresTransaction final : public Transaction {
     }
     Issue(sql, params, true);
   }
+  // The statement waits in the output buffer like a sent one; Await keeps
+  // its answer under the ticket.
+  std::size_t DoPrefetch(std::string_view sql, std::span<const Value> params) override {
+    answers_.emplace_back();
+    Issue(sql, params, true, answers_.size() - 1);
+    return answers_.size() - 1;
+  }
+  Answer DoTake(std::size_t ticket) override {
+    bool unread = std::any_of(unread_.begin(), unread_.end(), [&](const Issued& i) { return i.ticket == ticket; });
+    if (unread) Await();
+    if (ticket >= answers_.size() || !answers_[ticket])
+      throw DbError(DbError::Kind::kOther, "no prefetched statement " + std::to_string(ticket) + " to take");
+    Result result = std::move(answers_[ticket]);
+    Answer answer;
+    std::string_view text = PQcmdTuples(result.get());
+    std::from_chars(text.data(), text.data() + text.size(), answer.changed);
+    answer.rows = std::make_unique<PostgresRows>(std::move(result));
+    return answer;
+  }
 
  private:
+  static constexpr std::size_t kNoTicket = static_cast<std::size_t>(-1);
+
   struct Issued {
     bool is_prepare;
-    std::string sql;  // for a PREPARE: the key to forget if it fails
+    std::string sql;                  // for a PREPARE: the key to forget if it fails
+    std::size_t ticket = kNoTicket;   // a prefetched statement's: where its answer is kept
   };
 
   // Puts a statement in the output buffer, preparing it first if this is its
   // first use on the connection.
-  void Issue(std::string_view sql, std::span<const Value> params, bool prepare) {
+  void Issue(std::string_view sql, std::span<const Value> params, bool prepare, std::size_t ticket = kNoTicket) {
     if (unread_.size() >= kMaxUnread) Await();  // keep the server's answers small
     PGconn* conn = conn_->get();
     Params p(params);
@@ -284,12 +307,13 @@ class PostgresTransaction final : public Transaction {
                     : PQsendQueryParams(conn, std::string(sql).c_str(), p.count(), nullptr, p.values(),
                                         nullptr, nullptr, 0);
     if (!sent) Lost();
-    unread_.push_back({false, {}});
+    unread_.push_back({false, {}, ticket});
   }
 
-  // Sends everything issued and reads every answer in order. Returns the
-  // last statement's result; throws the first error. After an error the
-  // server skipped the rest, and the transaction can only roll back.
+  // Sends everything issued and reads every answer in order, keeping those
+  // of prefetched statements. Returns the last statement's result; throws
+  // the first error. After an error the server skipped the rest, and the
+  // transaction can only roll back.
   Result Await() {
     PGconn* conn = conn_->get();
     if (!PQpipelineSync(conn)) Lost();
@@ -304,7 +328,8 @@ class PostgresTransaction final : public Transaction {
       if (failed && issued.is_prepare) {
         if (auto it = conn_->prepared.find(issued.sql); it != conn_->prepared.end()) conn_->prepared.erase(it);
       }
-      if (!issued.is_prepare) last = std::move(result);
+      if (issued.ticket != kNoTicket && !failed) answers_[issued.ticket] = std::move(result);
+      else if (!issued.is_prepare) last = std::move(result);
       while (Result(PQgetResult(conn))) {
       }
     }
@@ -376,6 +401,7 @@ class PostgresTransaction final : public Transaction {
   TxMode mode_;
   std::unique_ptr<Connection> conn_;
   std::vector<Issued> unread_;
+  std::vector<Result> answers_;  // prefetched statements' answers, by ticket
 };
 
 class PostgresDatabase final : public Database {

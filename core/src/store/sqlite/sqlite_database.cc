@@ -213,6 +213,43 @@ class SqliteRows final : public Rows {
   bool done_ = false;
 };
 
+// A statement's rows, kept after it ran: each value is a copy of the one
+// SQLite produced, so it converts between types just as a live cursor's does.
+class KeptRows final : public Rows {
+ public:
+  KeptRows(std::vector<sqlite3_value*> values, int columns)
+      : values_(std::move(values)), columns_(static_cast<std::size_t>(columns)) {}
+  ~KeptRows() override {
+    for (sqlite3_value* v : values_) sqlite3_value_free(v);
+  }
+  KeptRows(const KeptRows&) = delete;
+  KeptRows& operator=(const KeptRows&) = delete;
+
+  bool Next() override {
+    std::size_t next = started_ ? at_ + columns_ : 0;
+    if (columns_ == 0 || next >= values_.size()) return false;
+    at_ = next;
+    started_ = true;
+    return true;
+  }
+  bool IsNull(int c) const override { return sqlite3_value_type(Value(c)) == SQLITE_NULL; }
+  std::int64_t Int(int c) const override { return sqlite3_value_int64(Value(c)); }
+  double Double(int c) const override { return sqlite3_value_double(Value(c)); }
+  std::string_view View(int c) const override {
+    const unsigned char* text = sqlite3_value_text(Value(c));
+    int n = sqlite3_value_bytes(Value(c));
+    return text ? std::string_view(reinterpret_cast<const char*>(text), n) : std::string_view();
+  }
+
+ private:
+  sqlite3_value* Value(int c) const { return values_[at_ + static_cast<std::size_t>(c)]; }
+
+  std::vector<sqlite3_value*> values_;  // row after row
+  std::size_t columns_;
+  std::size_t at_ = 0;
+  bool started_ = false;
+};
+
 // Set while a thread runs a unit of work's function.
 thread_local bool t_in_unit = false;
 
@@ -712,6 +749,37 @@ class SqliteTransaction final : public Transaction {
     }
     return sqlite3_changes64(conn_->handle());
   }
+  // In-process, nothing is gained by waiting: the statement runs now, and
+  // its answer is kept until taken.
+  std::size_t DoPrefetch(std::string_view sql, std::span<const Value> params) override {
+    bool owned = false;
+    sqlite3_stmt* stmt = conn_->Prepare(sql, &owned);
+    SqliteRows guard(conn_->handle(), stmt, owned);  // resets or finalizes it
+    Bind(conn_->handle(), stmt, params, /*copy=*/false);
+    int columns = sqlite3_column_count(stmt);
+    std::vector<sqlite3_value*> values;
+    try {
+      while (guard.Next())
+        for (int c = 0; c < columns; ++c) {
+          sqlite3_value* v = sqlite3_value_dup(sqlite3_column_value(stmt, c));
+          if (!v) throw DbError(DbError::Kind::kOther, "out of memory keeping a prefetched row");
+          values.push_back(v);
+        }
+    } catch (...) {
+      for (sqlite3_value* v : values) sqlite3_value_free(v);
+      throw;
+    }
+    Answer answer;
+    answer.rows = std::make_unique<KeptRows>(std::move(values), columns);
+    answer.changed = sqlite3_stmt_readonly(stmt) ? 0 : sqlite3_changes64(conn_->handle());
+    answers_.push_back(std::move(answer));
+    return answers_.size() - 1;
+  }
+  Answer DoTake(std::size_t ticket) override {
+    if (ticket >= answers_.size() || !answers_[ticket].rows)
+      throw DbError(DbError::Kind::kOther, "no prefetched statement " + std::to_string(ticket) + " to take");
+    return std::move(answers_[ticket]);
+  }
 
  private:
   std::unique_ptr<SqliteRows> Prepared(std::string_view sql, std::span<const Value> params, bool copy) {
@@ -724,6 +792,7 @@ class SqliteTransaction final : public Transaction {
 
   SqliteDatabase* owner_ = nullptr;           // a reader's pool
   std::unique_ptr<Connection> pooled_;        // a reader's connection
+  std::vector<Answer> answers_;               // prefetched, by ticket
   CommitGroups* groups_ = nullptr;            // a borrower's commit groups
   std::unique_ptr<CommitGroups::Unit> unit_;  // a borrower's turn
   Connection* conn_;
