@@ -37,10 +37,11 @@ Status CheckCartHolder(const AccessRequest& request) {
 Status CheckOrderHolder(const AccessRequest& request, const AccessServices& services) {
   ECOM_TRY(CheckCartHolder(request));
   if (request.caller && request.caller->is_customer()) return Ok();  // the handler checks ownership
-  if (!services.carts) return Error::NotFound("order_not_found", "no such order");
+  // A token of another cart: 404 cart_not_found, as on cart routes.
+  if (!services.carts) return Error::NotFound("cart_not_found", "no such cart");
   auto holds = services.carts->Holds(request.resource, request.cart_token);
   if (!holds) return std::move(holds).error();
-  if (!*holds) return Error::NotFound("order_not_found", "no such order");
+  if (!*holds) return Error::NotFound("cart_not_found", "no such cart");
   return Ok();
 }
 

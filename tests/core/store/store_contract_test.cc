@@ -3,6 +3,8 @@
 
 #include <fstream>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "ecom/store/database.h"
 #include "ecom/store/migrate.h"
@@ -293,9 +295,13 @@ TEST_P(StoreContractTest, PrefetchedStatementsRunInOrderAndAnswerWhenTaken) {
 TEST_P(StoreContractTest, APrefetchedReadGivesTheValuesAQueryGives) {
   auto tx = db_->Begin(TxMode::kWrite);
   tx->Exec("CREATE TABLE shapes (id BIGINT PRIMARY KEY, t TEXT, i BIGINT, d DOUBLE PRECISION)");
-  tx->Send("INSERT INTO shapes (id, t, i, d) VALUES (1, '42', 7, 2.5), (2, NULL, NULL, NULL), (3, '', -9, 0)");
+  tx->Send("INSERT INTO shapes (id, t, i, d) VALUES (1, '42', 7, 2.5), (2, NULL, NULL, NULL), (3, '', -9, 0), "
+           "(4, '4.5 kg', 9007199254740993, -0.125)");
   const char* sql = "SELECT t, i, d, CAST(i AS TEXT) FROM shapes ORDER BY id";
   std::size_t ticket = tx->Prefetch(sql);
+  // A write before the answer is taken: SQLite keeps the read's rows then.
+  tx->Exec("CREATE TABLE elsewhere (k TEXT)");
+  tx->Send("INSERT INTO elsewhere (k) VALUES ('x')");
   auto kept = tx->Take(ticket).rows;
   auto live = tx->Query(sql);
   int rows = 0;
@@ -308,10 +314,12 @@ TEST_P(StoreContractTest, APrefetchedReadGivesTheValuesAQueryGives) {
       if (c != 0) EXPECT_EQ(kept->Int(c), live->Int(c));
     }
     EXPECT_EQ(kept->Double(2), live->Double(2));
+    EXPECT_EQ(kept->Double(1), live->Double(1));
+    if (GetParam() == "sqlite") EXPECT_EQ(kept->Double(0), live->Double(0));  // PostgreSQL reads no text as a number
     ++rows;
   }
   EXPECT_FALSE(kept->Next());
-  EXPECT_EQ(rows, 3);
+  EXPECT_EQ(rows, 4);
 }
 
 // PostgreSQL holds a prefetched statement back like a sent one, so its error
@@ -344,17 +352,42 @@ TEST_P(StoreContractTest, APrefetchedStatementsErrorKeepsItsKind) {
   EXPECT_EQ(Committed("SELECT COUNT(*), 0 FROM taken"), Ints(1, 0));
 }
 
-// Reads prefetched on a reader answer as its queries do.
+// Reads prefetched on a reader answer as its queries do, the same statement
+// with other values too.
 TEST_P(StoreContractTest, AReaderPrefetchesToo) {
   auto reader = db_->Begin(TxMode::kRead);
   std::size_t one = reader->Prefetch("SELECT 1");
   std::size_t two = reader->Prefetch("SELECT $1", {"two"});
+  std::size_t three = reader->Prefetch("SELECT $1", {"three"});
   auto second = reader->Take(two);
   ASSERT_TRUE(second.rows->Next());
   EXPECT_EQ(second.rows->Text(0), "two");
+  EXPECT_FALSE(second.rows->Next());
   auto first = reader->Take(one);
   ASSERT_TRUE(first.rows->Next());
   EXPECT_EQ(first.rows->Int(0), 1);
+  auto third = reader->Take(three);
+  ASSERT_TRUE(third.rows->Next());
+  EXPECT_EQ(third.rows->Text(0), "three");
+}
+
+// A prefetched read answers with what the transaction held when it was
+// issued, whatever is written before it is taken.
+TEST_P(StoreContractTest, APrefetchedReadSeesNoLaterWrite) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  tx->Exec("CREATE TABLE counted (n BIGINT)");
+  tx->Send("INSERT INTO counted (n) VALUES (1)");
+  std::size_t before = tx->Prefetch("SELECT COUNT(*), SUM(n) FROM counted");
+  tx->Send("INSERT INTO counted (n) VALUES (2)");
+  std::size_t between = tx->Prefetch("SELECT COUNT(*), SUM(n) FROM counted");
+  tx->InsertRows("counted", "n", std::vector<Value>{std::int64_t{3}, std::int64_t{4}});
+  std::size_t after = tx->Prefetch("SELECT COUNT(*), SUM(n) FROM counted");
+  for (auto [ticket, count, sum] : {std::tuple{after, 4, 10}, {before, 1, 1}, {between, 2, 3}}) {
+    auto answer = tx->Take(ticket);
+    ASSERT_TRUE(answer.rows->Next());
+    EXPECT_EQ(answer.rows->Int(0), count);
+    EXPECT_EQ(answer.rows->Int(1), sum);
+  }
 }
 
 TEST_P(StoreContractTest, ADroppedTransactionUndoesWhatItSentAndFreesItsConnection) {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <charconv>
 #include <cstdlib>
 #include <condition_variable>
 #include <cstring>
@@ -213,39 +214,69 @@ class SqliteRows final : public Rows {
   bool done_ = false;
 };
 
-// A statement's rows, kept after it ran: each value is a copy of the one
-// SQLite produced, so it converts between types just as a live cursor's does.
+// A statement's rows, kept after it ran. Each value is kept as SQLite gave
+// it to a cursor: its type, its integer and floating-point readings, and its
+// text (an integer's formatted as SQLite formats it), so every accessor
+// answers as a live cursor's would. All text shares one buffer: keeping a
+// row costs no allocation per value.
 class KeptRows final : public Rows {
  public:
-  KeptRows(std::vector<sqlite3_value*> values, int columns)
-      : values_(std::move(values)), columns_(static_cast<std::size_t>(columns)) {}
-  ~KeptRows() override {
-    for (sqlite3_value* v : values_) sqlite3_value_free(v);
+  // Keeps the rest of `stmt`'s rows, stepping it to the end.
+  KeptRows(sqlite3* db, sqlite3_stmt* stmt) : columns_(static_cast<std::size_t>(sqlite3_column_count(stmt))) {
+    cells_.reserve(columns_ * 4);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      for (std::size_t c = 0; c < columns_; ++c) {
+        int i = static_cast<int>(c);
+        Cell cell{sqlite3_column_type(stmt, i), 0, 0.0, text_.size(), 0};
+        if (cell.type == SQLITE_INTEGER) {
+          cell.integer = sqlite3_column_int64(stmt, i);
+          cell.real = static_cast<double>(cell.integer);
+          char digits[24];
+          auto [end, ec] = std::to_chars(digits, digits + sizeof digits, cell.integer);
+          text_.append(digits, end);
+        } else if (cell.type != SQLITE_NULL) {
+          // Read as numbers first: reading a value as text first may change
+          // how SQLite reads it afterwards.
+          cell.integer = sqlite3_column_int64(stmt, i);
+          cell.real = sqlite3_column_double(stmt, i);
+          const unsigned char* text = sqlite3_column_text(stmt, i);
+          if (text) text_.append(reinterpret_cast<const char*>(text), static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
+        }
+        cell.size = text_.size() - cell.at;
+        cells_.push_back(cell);
+      }
+    }
+    if (rc != SQLITE_DONE) Fail(db, rc, "step");
   }
-  KeptRows(const KeptRows&) = delete;
-  KeptRows& operator=(const KeptRows&) = delete;
 
   bool Next() override {
     std::size_t next = started_ ? at_ + columns_ : 0;
-    if (columns_ == 0 || next >= values_.size()) return false;
+    if (columns_ == 0 || next >= cells_.size()) return false;
     at_ = next;
     started_ = true;
     return true;
   }
-  bool IsNull(int c) const override { return sqlite3_value_type(Value(c)) == SQLITE_NULL; }
-  std::int64_t Int(int c) const override { return sqlite3_value_int64(Value(c)); }
-  double Double(int c) const override { return sqlite3_value_double(Value(c)); }
+  bool IsNull(int c) const override { return At(c).type == SQLITE_NULL; }
+  std::int64_t Int(int c) const override { return At(c).integer; }
+  double Double(int c) const override { return At(c).real; }
   std::string_view View(int c) const override {
-    const unsigned char* text = sqlite3_value_text(Value(c));
-    int n = sqlite3_value_bytes(Value(c));
-    return text ? std::string_view(reinterpret_cast<const char*>(text), n) : std::string_view();
+    const Cell& cell = At(c);
+    return std::string_view(text_).substr(cell.at, cell.size);
   }
 
  private:
-  sqlite3_value* Value(int c) const { return values_[at_ + static_cast<std::size_t>(c)]; }
+  struct Cell {
+    int type;
+    std::int64_t integer;
+    double real;
+    std::size_t at, size;  // its text, in text_
+  };
+  const Cell& At(int c) const { return cells_[at_ + static_cast<std::size_t>(c)]; }
 
-  std::vector<sqlite3_value*> values_;  // row after row
   std::size_t columns_;
+  std::vector<Cell> cells_;  // row after row
+  std::string text_;
   std::size_t at_ = 0;
   bool started_ = false;
 };
@@ -710,6 +741,7 @@ class SqliteTransaction final : public Transaction {
   ~SqliteTransaction() override;
 
   void Commit() override {
+    Settle(nullptr, /*writes=*/true);
     if (unit_) {
       open_ = false;
       groups_->Return(*unit_, /*keep=*/true);
@@ -724,6 +756,7 @@ class SqliteTransaction final : public Transaction {
   // One prepared single-row INSERT stepped per row: SQLite runs in-process,
   // so a row costs a bind and a step, and no SQL text is built per batch.
   void InsertRows(std::string_view table, std::string_view columns, std::span<const Value> values) override {
+    Settle(nullptr, /*writes=*/true);
     std::size_t width = SplitColumns(columns).size();
     bool owned = false;
     sqlite3_stmt* stmt = conn_->Prepare(InsertSql(table, columns, width, 1), &owned);
@@ -749,35 +782,34 @@ class SqliteTransaction final : public Transaction {
     }
     return sqlite3_changes64(conn_->handle());
   }
-  // In-process, nothing is gained by waiting: the statement runs now, and
-  // its answer is kept until taken.
+  // In-process, nothing is gained by waiting. A write runs now, and its
+  // answer is kept until taken. A read is bound now and stepped when taken,
+  // as a cursor, unless a write comes first (or its statement is wanted
+  // again): then its rows are kept (Settle). Either way it reads what the
+  // transaction held when it was issued.
   std::size_t DoPrefetch(std::string_view sql, std::span<const Value> params) override {
     bool owned = false;
     sqlite3_stmt* stmt = conn_->Prepare(sql, &owned);
-    SqliteRows guard(conn_->handle(), stmt, owned);  // resets or finalizes it
-    Bind(conn_->handle(), stmt, params, /*copy=*/false);
-    int columns = sqlite3_column_count(stmt);
-    std::vector<sqlite3_value*> values;
-    try {
-      while (guard.Next())
-        for (int c = 0; c < columns; ++c) {
-          sqlite3_value* v = sqlite3_value_dup(sqlite3_column_value(stmt, c));
-          if (!v) throw DbError(DbError::Kind::kOther, "out of memory keeping a prefetched row");
-          values.push_back(v);
-        }
-    } catch (...) {
-      for (sqlite3_value* v : values) sqlite3_value_free(v);
-      throw;
-    }
+    bool reads = sqlite3_stmt_readonly(stmt);
+    Settle(stmt, !reads);
+    auto rows = std::make_unique<SqliteRows>(conn_->handle(), stmt, owned);
     Answer answer;
-    answer.rows = std::make_unique<KeptRows>(std::move(values), columns);
-    answer.changed = sqlite3_stmt_readonly(stmt) ? 0 : sqlite3_changes64(conn_->handle());
+    if (reads) {
+      Bind(conn_->handle(), stmt, params, /*copy=*/true);
+      answer.rows = std::move(rows);
+      unread_.push_back({stmt, answers_.size()});
+    } else {
+      Bind(conn_->handle(), stmt, params, /*copy=*/false);
+      answer.rows = std::make_unique<KeptRows>(conn_->handle(), stmt);
+      answer.changed = sqlite3_changes64(conn_->handle());
+    }
     answers_.push_back(std::move(answer));
     return answers_.size() - 1;
   }
   Answer DoTake(std::size_t ticket) override {
     if (ticket >= answers_.size() || !answers_[ticket].rows)
       throw DbError(DbError::Kind::kOther, "no prefetched statement " + std::to_string(ticket) + " to take");
+    std::erase_if(unread_, [&](const Unread& u) { return u.ticket == ticket; });
     return std::move(answers_[ticket]);
   }
 
@@ -785,14 +817,33 @@ class SqliteTransaction final : public Transaction {
   std::unique_ptr<SqliteRows> Prepared(std::string_view sql, std::span<const Value> params, bool copy) {
     bool owned = false;
     sqlite3_stmt* stmt = conn_->Prepare(sql, &owned);
+    Settle(stmt, !sqlite3_stmt_readonly(stmt));
     auto rows = std::make_unique<SqliteRows>(conn_->handle(), stmt, owned);
     Bind(conn_->handle(), stmt, params, copy);
     return rows;
   }
 
+  // A prefetched read not yet stepped, and where its answer goes.
+  struct Unread {
+    sqlite3_stmt* stmt;
+    std::size_t ticket;
+  };
+  // Before a statement runs: keeps the rows of every prefetched read that
+  // it could change (`writes`) or whose statement it is (`next`, a cached
+  // statement is reset for its next use).
+  void Settle(sqlite3_stmt* next, bool writes) {
+    std::erase_if(unread_, [&](const Unread& u) {
+      if (!writes && u.stmt != next) return false;
+      Answer& answer = answers_[u.ticket];
+      answer.rows = std::make_unique<KeptRows>(conn_->handle(), u.stmt);  // the cursor it replaces resets it
+      return true;
+    });
+  }
+
   SqliteDatabase* owner_ = nullptr;           // a reader's pool
   std::unique_ptr<Connection> pooled_;        // a reader's connection
   std::vector<Answer> answers_;               // prefetched, by ticket
+  std::vector<Unread> unread_;                // prefetched reads not yet stepped
   CommitGroups* groups_ = nullptr;            // a borrower's commit groups
   std::unique_ptr<CommitGroups::Unit> unit_;  // a borrower's turn
   Connection* conn_;
@@ -858,6 +909,8 @@ SqliteTransaction::SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Conn
 }
 
 SqliteTransaction::~SqliteTransaction() {
+  unread_.clear();
+  answers_.clear();  // resets the statements of answers never taken
   if (unit_) {
     if (open_) groups_->Return(*unit_, /*keep=*/false);
     return;
