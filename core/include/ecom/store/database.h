@@ -109,10 +109,12 @@ class Transaction {
   // Issues a statement whose answer is read later, with Take. A store may
   // hold it back and send it with the next statement that needs an answer
   // (PostgreSQL does), so statements prefetched one after another cost one
-  // round trip together; SQLite runs it at once and keeps its answer. It
-  // runs in order with the transaction's other statements, and its failure,
-  // as a sent statement's, is thrown by the next call that waits for the
-  // store. Returns the ticket that Take redeems.
+  // round trip together. SQLite runs a write at once, and steps a read when
+  // it is taken unless a write comes first. It runs in order with the
+  // transaction's other statements: a read answers with what the
+  // transaction held when it was issued. Its failure, as a sent statement's,
+  // is thrown by the next call that waits for the store. Returns the ticket
+  // that Take redeems.
   std::size_t Prefetch(std::string_view sql, std::initializer_list<Value> params = {}) {
     return DoPrefetch(sql, std::span<const Value>(params.begin(), params.size()));
   }
