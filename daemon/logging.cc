@@ -1,7 +1,10 @@
-// JSON log lines through an asynchronous spdlog logger.
+// JSON log lines through a synchronous spdlog logger over a buffered stdout.
 #include "daemon/logging.h"
 
-#include <spdlog/async.h>
+#include <cstdio>
+#include <mutex>
+
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -46,6 +49,29 @@ const char* Name(LogLevel level) {
   return "info";
 }
 
+// Request lines wait in stdout's buffer for at most this long.
+constexpr std::chrono::seconds kRequestLinesAtMost{1};
+
+// Lines go into stdout's buffer, which reaches the kernel when it fills or is
+// flushed. A request line is only buffered: a write and a wake-up of a
+// logging thread per request had cost the request path more than the line
+// itself. Every other line is flushed at once (Log() below), and the buffer
+// at least every kRequestLinesAtMost.
+class BufferedStdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  BufferedStdoutSink() { std::setvbuf(stdout, buffer_, _IOFBF, sizeof buffer_); }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::fwrite(msg.payload.data(), 1, msg.payload.size(), stdout);
+    std::fputc('\n', stdout);
+  }
+  void flush_() override { std::fflush(stdout); }
+
+ private:
+  static inline char buffer_[64 * 1024];  // stdout's from now on; glibc sizes its own by the file
+};
+
 std::shared_ptr<spdlog::logger>& Logger() {
   // Until InitLogging runs (and in tests that never call it), a synchronous
   // logger keeps Log() usable.
@@ -61,21 +87,17 @@ std::shared_ptr<spdlog::logger>& Logger() {
 }  // namespace
 
 void InitLogging(std::string_view level) {
-  // Request lines are written by one background thread so the request path
-  // never waits on stdout; when the queue is full callers block rather than
-  // losing lines.
-  spdlog::init_thread_pool(8192, 1);
-  auto logger = std::make_shared<spdlog::async_logger>(
-      "ecomd", std::make_shared<spdlog::sinks::stdout_sink_mt>(), spdlog::thread_pool(),
-      spdlog::async_overflow_policy::block);
+  auto logger = std::make_shared<spdlog::logger>("ecomd", std::make_shared<BufferedStdoutSink>());
   logger->set_pattern("%v");
   logger->set_level(spdlog::level::from_str(std::string(level)));
   Logger() = logger;
+  spdlog::register_logger(logger);
+  spdlog::flush_every(kRequestLinesAtMost);
 }
 
 void ShutdownLogging() {
-  // Drains the queue and joins the writer thread. The logger itself stays in
-  // place, so a thread that still logs afterwards does no harm.
+  // Writes out what is buffered and stops the periodic flush. The logger
+  // itself stays in place, so a thread that still logs afterwards does no harm.
   Logger()->flush();
   spdlog::shutdown();
 }
@@ -97,6 +119,7 @@ void Log(LogLevel level, std::string_view msg, nlohmann::ordered_json fields) {
     for (auto& [key, value] : fields.items()) line[key] = std::move(value);
   if (t_request_id && !line.contains("request_id")) line["request_id"] = *t_request_id;
   logger->log(ToSpd(level), DumpJson(line));
+  logger->flush();
 }
 
 void LogRequest(const RequestLogLine& r) {

@@ -1,5 +1,5 @@
-// Structured logs: one JSON object per line on stdout, written off the request
-// path by a background thread.
+// Structured logs: one JSON object per line on stdout. Request lines are
+// buffered and reach stdout within a second; every other line at once.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,6 @@
 // Cross-cutting HTTP behaviour: authentication, errors as problem+json,
 // routing, request ids, limits, health, metrics.
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -217,6 +218,21 @@ TEST_P(HttpApiTest, AccessLogHasOneLinePerRequestAndNoSecrets) {
   }
   EXPECT_TRUE(found) << log;
   EXPECT_TRUE(found_bad) << log;
+}
+
+// Request lines are buffered, not held: one reaches the log within about a
+// second while the daemon keeps running, without a shutdown to flush it.
+TEST_P(HttpApiTest, RequestLinesReachTheLogWhileTheDaemonRuns) {
+  Request r{.path = "/healthz"};
+  r.headers.emplace("X-Request-Id", "log-live-1");
+  ASSERT_EQ(Send(r).status, 200);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool found = false;
+  while (!found && std::chrono::steady_clock::now() < deadline) {
+    found = DaemonLog().find("\"request_id\":\"log-live-1\"") != std::string::npos;
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(found) << DaemonLog();
 }
 
 // Bytes that are not UTF-8 in a path or a query are the client's mistake:
