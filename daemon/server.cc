@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "daemon/logging.h"
+#include "daemon/plain_server.h"
 #include "daemon/problem.h"
 
 namespace ecom::daemon {
@@ -84,7 +85,7 @@ Server::Server(const Config& config, const Router& router, Metrics& metrics, IdG
     http_ = std::make_unique<httplib::SSLServer>(config_.http_tls_cert.c_str(),
                                                  config_.http_tls_key.c_str());
   else
-    http_ = std::make_unique<httplib::Server>();
+    http_ = std::make_unique<PlainServer>();
   Install();
 }
 

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "daemon_fixture.h"
@@ -96,6 +97,73 @@ TEST_P(ProcessTest, PutWithoutContentLengthIsAnsweredAtOnce) {
   ::close(fd);
   EXPECT_EQ(response.rfind("HTTP/1.1 404", 0), 0u) << response;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+// Reads from `fd` until `needle` has arrived, the peer closes, or nothing
+// comes for 3 s; what was read.
+std::string ReadUntil(int fd, std::string_view needle) {
+  timeval timeout{.tv_sec = 3, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string out;
+  char buf[4096];
+  while (out.find(needle) == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+std::size_t Count(std::string_view text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_P(ProcessTest, AStopDoesNotWaitForIdleKeepAliveConnections) {
+  ASSERT_EQ(StopDaemon(), 0);
+  ASSERT_TRUE(StartDaemon({}, {{"ECOM_HTTP_KEEP_ALIVE_TIMEOUT_S", "60"}}));
+  int fd = Connect(port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  std::string first = ReadUntil(fd, "\r\n\r\n");
+  ASSERT_EQ(first.rfind("HTTP/1.1 200", 0), 0u) << first;
+  // The connection stays open and idle, for up to a minute.
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(daemon_pid(), SIGTERM), 0);
+  EXPECT_EQ(WaitForExit(5s), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  ::close(fd);
+}
+
+TEST_P(ProcessTest, PipelinedRequestsAreAnsweredInOrder) {
+  int fd = Connect(port());
+  ASSERT_GE(fd, 0);
+  // Both requests in one segment: the second is read along with the first.
+  SendAll(fd,
+          "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+          "GET /v1/products/none HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  std::string responses = ReadUntil(fd, "product_not_found");
+  ::close(fd);
+  EXPECT_EQ(responses.rfind("HTTP/1.1 200", 0), 0u) << responses;
+  EXPECT_NE(responses.find("HTTP/1.1 404"), std::string::npos) << responses;
+  EXPECT_LT(responses.find("HTTP/1.1 200"), responses.find("HTTP/1.1 404")) << responses;
+  EXPECT_EQ(Count(responses, "HTTP/1.1 "), 2u) << responses;
+}
+
+TEST_P(ProcessTest, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
+  std::string body = R"({"name":"Continued"})";
+  int fd = Connect(port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "POST /v1/categories HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + admin_key_ +
+                  "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                  "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n");
+  std::string interim = ReadUntil(fd, "\r\n\r\n");
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  SendAll(fd, body);
+  std::string response = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(response.rfind("HTTP/1.1 201", 0), 0u) << response;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ProcessTest, ::testing::ValuesIn(TestStores()),
