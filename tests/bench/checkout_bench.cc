@@ -175,6 +175,14 @@ class Clients {
   };
 
   void Connect(Conn& c) {
+    if (!Open(c)) return;
+    ++busy_;
+    Begin(c);
+  }
+
+  // A new socket for `c`, watched for answers; false (the checkout counted
+  // as failed) if it cannot connect.
+  bool Open(Conn& c) {
     c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -186,15 +194,14 @@ class Clients {
       Fail(c, std::string("cannot connect: ") + std::strerror(errno));
       ::close(c.fd);
       c.fd = -1;
-      return;
+      return false;
     }
     ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u32 = static_cast<std::uint32_t>(c.n);
     epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev);
-    ++busy_;
-    Begin(c);
+    return true;
   }
 
   // Starts the connection's next checkout, or retires it once time is up.
@@ -272,6 +279,20 @@ class Clients {
     if (c.in.size() < head_end + 4 + length) return;
     int status = head.size() > 12 ? std::atoi(head.data() + 9) : 0;
     std::string body = c.in.substr(head_end + 4, length);
+    // The server ends a keep-alive connection after a number of requests
+    // (with `Connection: close` on the last answer): the checkout goes on
+    // over a new one.
+    auto connection_at = FindHeader(head, "connection:");
+    if (connection_at != std::string_view::npos &&
+        head.substr(connection_at, head.find("\r\n", connection_at) - connection_at).find("close") !=
+            std::string_view::npos) {
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+      ::close(c.fd);
+      if (!Open(c)) {
+        --busy_;
+        return;
+      }
+    }
     Answered(c, status, body);
   }
 
